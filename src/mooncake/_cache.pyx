@@ -1,0 +1,1031 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+# cython: freethreading_compatible=True
+"""The Cython cache engine behind ``mooncake.SimpleMooncake``.
+
+Layout (all buffers from PyMem_*, so tracemalloc sees them):
+
+``indices``  open-addressing slots (int32): EMPTY, DUMMY or an index into ``entries``.
+``entries``  48-byte records in insertion order. That order is also the SIEVE
+             queue, oldest first, so eviction needs no linked list: the hand is
+             an index that moves towards newer entries and wraps around.
+             A removal leaves a hole (key NULL); holes are squeezed out when
+             the array is rebuilt, which also shrinks a table that emptied.
+``heap``     a binary min-heap of entry indices ordered by ``heap_key``; each
+             entry knows its heap position, so removal is O(log n). Entries
+             that never expire stay out of it.
+
+Implementation note on lazy heap keys: an entry's heap key is a lower bound of
+its expiry, not always the expiry itself. A put that overwrites a key (or a
+touch) usually pushes its expiry later; sifting it down then would cost a
+cache miss per level on the hottest path, so we only record the new expiry.
+When such an entry reaches the top of the heap before it has really expired,
+cleanup raises its key to the true expiry and sifts it down then: one sift per
+overwrite at most, paid by cleanup, not by put. An earlier expiry is sifted up
+at once, so the heap top is always the earliest possible expiry.
+
+Implementation note on re-entrancy: Python code runs inside this engine only
+where it cannot hurt. A key's ``__hash__`` runs before anything is touched; a
+key's ``__eq__`` runs during lookup, after which we check the table's version
+and restart the lookup if it changed (as CPython's dict does); references to
+removed keys and values go to a graveyard that is emptied only once the table
+is consistent again, because their ``__del__`` may call back into the cache.
+A user clock is read before the lookup, never in the middle of a change.
+
+Implementation note on threads: with the GIL each method runs as one step
+because no Python code runs while the table changes. On a free-threaded build
+every method that touches the table holds the object's critical section.
+"""
+
+cimport cython
+from cpython.exc cimport PyErr_Clear
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.object cimport Py_EQ, PyObject, PyObject_RichCompareBool
+from cpython.ref cimport Py_DECREF, Py_INCREF
+from libc.math cimport INFINITY, isnan
+from libc.stdint cimport int32_t, uint32_t, uint64_t
+from libc.string cimport memset
+
+from mooncake._csupport cimport (
+    mc_clock_init,
+    mc_counter,
+    mc_counter_add,
+    mc_counter_load,
+    mc_monotonic,
+)
+
+import sys
+
+from mooncake.arguments import (
+    check_access_log_size,
+    check_clock,
+    check_maxsize,
+    clock_seconds,
+    ttl_seconds,
+)
+from mooncake.arguments import wall_offset as _wall_offset
+from mooncake.cache_views import AccessLogView, StorageView
+
+#: Resolution of the built-in monotonic clock, in seconds.
+CLOCK_RESOLUTION = mc_clock_init()
+
+cdef enum:
+    EMPTY = -1
+    DUMMY = -2
+    MIN_SLOTS = 8
+    MAX_RESTARTS = 64          # lookups restarted by a mutating __eq__ before we give up
+    GRAVE_INLINE = 8
+
+cdef enum:
+    LOOKUP_ABSENT = -1
+    LOOKUP_ERROR = -2
+    LOOKUP_RESTART = -3
+
+cdef extern from *:
+    """
+    #define MC_NOT_IN_HEAP 0xFFFFFFFFu
+    #define MC_VISITED 1u
+    #define MC_HITS_MAX 0xFFFFFFFDu  /* access_count saturates at 2**31 - 2 */
+    #define MC_MAX_SLOTS ((Py_ssize_t)1 << 30)
+    """
+    const uint32_t NOT_IN_HEAP "MC_NOT_IN_HEAP"
+    const uint32_t VISITED "MC_VISITED"
+    const uint32_t HITS_MAX "MC_HITS_MAX"
+    const Py_ssize_t MAX_SLOTS "MC_MAX_SLOTS"
+
+cdef object _MISSING = object()
+
+
+ctypedef struct Entry:
+    PyObject *key            # NULL marks a hole left by a removal
+    PyObject *value
+    Py_hash_t hash
+    double expires           # cache-clock seconds: put time + ttl (INFINITY: never)
+    double ttl               # seconds, as given to the last put or touch
+    double heap_key          # see "lazy heap keys" below; the put time if never expiring
+    uint32_t heap_pos        # NOT_IN_HEAP when ttl is infinite
+    uint32_t hits_visited    # get hits since put << 1 | SIEVE visited bit
+
+
+ctypedef struct LogItem:
+    PyObject *key
+    double timestamp         # wall-clock seconds
+
+
+cdef inline double put_time(Entry *e) noexcept nogil:
+    return e.heap_key if e.ttl == INFINITY else e.expires - e.ttl
+
+
+ctypedef struct Graveyard:
+    # References removed from the table, dropped once it is consistent.
+    PyObject **items
+    Py_ssize_t length
+    Py_ssize_t capacity
+    PyObject *inline_items[GRAVE_INLINE]
+
+
+cdef inline void grave_init(Graveyard *g) noexcept:
+    g.items = g.inline_items
+    g.length = 0
+    g.capacity = GRAVE_INLINE
+
+
+cdef int grave_reserve(Graveyard *g, Py_ssize_t extra) except -1:
+    """Make room for ``extra`` more references; MemoryError before any change."""
+    if grave_try_reserve(g, extra) < 0:
+        raise MemoryError()
+    return 0
+
+
+cdef int grave_try_reserve(Graveyard *g, Py_ssize_t extra) noexcept:
+    """Make room for ``extra`` more references; -1 (no exception set) if out of memory."""
+    cdef Py_ssize_t need = g.length + extra
+    cdef PyObject **grown
+    cdef Py_ssize_t i
+    if need <= g.capacity:
+        return 0
+    if need < 2 * g.capacity:
+        need = 2 * g.capacity
+    grown = <PyObject **>PyMem_Malloc(need * sizeof(PyObject *))
+    if grown == NULL:
+        return -1
+    for i in range(g.length):
+        grown[i] = g.items[i]
+    if g.items != g.inline_items:
+        PyMem_Free(g.items)
+    g.items = grown
+    g.capacity = need
+    return 0
+
+
+cdef inline void grave_push(Graveyard *g, PyObject *obj) noexcept:
+    g.items[g.length] = obj
+    g.length += 1
+
+
+cdef void grave_release(Graveyard *g) noexcept:
+    """Drop the references. Each may run a __del__ that re-enters the cache."""
+    cdef PyObject **items = g.items
+    cdef Py_ssize_t n = g.length
+    cdef Py_ssize_t i
+    g.items = g.inline_items
+    g.length = 0
+    g.capacity = GRAVE_INLINE
+    for i in range(n):
+        Py_DECREF(<object>items[i])
+    if items != g.inline_items:
+        PyMem_Free(items)
+
+
+cdef inline Py_ssize_t usable(Py_ssize_t nslots) noexcept nogil:
+    # At most two thirds of the slots are ever used (live entries plus dummies).
+    return (nslots << 1) // 3
+
+
+cdef class SimpleMooncake:
+    """A key/value cache with a TTL per key and an optional size bound.
+
+    ``SimpleMooncake(maxsize=None, *, clock=None, access_log_size=10000)``
+
+    ``maxsize``: None (unbounded) or an int >= 1; when a new key would exceed
+    it, expired entries go first, then one victim chosen by SIEVE.
+    ``clock``: None for the built-in monotonic clock, or a zero-argument
+    callable returning seconds; every expiry decision uses its readings.
+    ``access_log_size``: how many recent get hits ``access_log`` keeps (0: none).
+    """
+
+    cdef int32_t *indices
+    cdef Py_ssize_t mask
+    cdef Entry *entries
+    cdef Py_ssize_t nentries       # used records, holes included
+    cdef Py_ssize_t capacity       # records allocated: usable(mask + 1)
+    cdef Py_ssize_t live
+    cdef uint32_t *heap
+    cdef Py_ssize_t heap_len
+    cdef Py_ssize_t hand           # SIEVE hand: the next record to consider
+    cdef uint64_t version          # bumped by every change of the table's layout
+
+    cdef LogItem *log
+    cdef Py_ssize_t log_capacity
+    cdef Py_ssize_t log_next
+    cdef Py_ssize_t log_len
+
+    cdef mc_counter hits
+    cdef mc_counter misses
+    cdef mc_counter puts
+    cdef mc_counter deletes
+    cdef mc_counter expirations
+    cdef mc_counter evictions
+
+    cdef Py_ssize_t maxsize_
+    cdef object maxsize_obj
+    cdef object clock
+    cdef double wall_offset
+
+    def __cinit__(self, *args, **kwargs):
+        self.indices = NULL
+        self.entries = NULL
+        self.heap = NULL
+        self.log = NULL
+        if self._allocate(MIN_SLOTS) < 0:
+            raise MemoryError()
+
+    def __init__(self, maxsize=None, *, clock=None, access_log_size=10000):
+        cdef Py_ssize_t log_size
+        self.maxsize_obj = check_maxsize(maxsize)
+        self.maxsize_ = -1 if maxsize is None else self.maxsize_obj
+        self.clock = check_clock(clock)
+        log_size = check_access_log_size(access_log_size)
+        if self.log != NULL:
+            raise TypeError("SimpleMooncake.__init__ may be called only once")
+        if log_size:
+            self.log = <LogItem *>PyMem_Malloc(log_size * sizeof(LogItem))
+            if self.log == NULL:
+                raise MemoryError()
+        self.log_capacity = log_size
+        self.wall_offset = _wall_offset(self._now())
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        # No graveyard here: the cache itself is going away, so a __del__ that
+        # reaches for it cannot find it any more.
+        if self.entries != NULL:
+            for i in range(self.nentries):
+                if self.entries[i].key != NULL:
+                    Py_DECREF(<object>self.entries[i].key)
+                    Py_DECREF(<object>self.entries[i].value)
+        if self.log != NULL:
+            for i in range(self.log_len):
+                Py_DECREF(<object>self.log[i].key)
+        PyMem_Free(self.indices)
+        PyMem_Free(self.entries)
+        PyMem_Free(self.heap)
+        PyMem_Free(self.log)
+
+    # ------------------------------------------------------------------
+    # Memory layout
+
+    cdef int _allocate(self, Py_ssize_t nslots) noexcept:
+        """Fresh empty buffers for ``nslots`` slots; -1 on failure (nothing changed)."""
+        cdef Py_ssize_t cap = usable(nslots)
+        cdef int32_t *indices = <int32_t *>PyMem_Malloc(nslots * sizeof(int32_t))
+        cdef Entry *entries = <Entry *>PyMem_Malloc(cap * sizeof(Entry))
+        cdef uint32_t *heap = <uint32_t *>PyMem_Malloc(cap * sizeof(uint32_t))
+        if indices == NULL or entries == NULL or heap == NULL:
+            PyMem_Free(indices)
+            PyMem_Free(entries)
+            PyMem_Free(heap)
+            return -1
+        memset(indices, 0xFF, nslots * sizeof(int32_t))  # every slot EMPTY (-1)
+        PyMem_Free(self.indices)
+        PyMem_Free(self.entries)
+        PyMem_Free(self.heap)
+        self.indices = indices
+        self.entries = entries
+        self.heap = heap
+        self.mask = nslots - 1
+        self.capacity = cap
+        self.nentries = 0
+        self.live = 0
+        self.heap_len = 0
+        self.hand = 0
+        self.version += 1
+        return 0
+
+    cdef int _rebuild(self, Py_ssize_t needed) except -1:
+        """Squeeze out holes into buffers sized for ``needed`` live entries.
+
+        Keeps the records' order (the SIEVE queue), remaps heap positions and
+        the hand. Runs no Python code; MemoryError leaves the table as it was.
+        """
+        cdef Py_ssize_t nslots = MIN_SLOTS
+        cdef Py_ssize_t cap, i, j, slot, old_hand
+        cdef size_t perturb
+        cdef int32_t *indices
+        cdef Entry *entries
+        cdef uint32_t *heap
+        cdef Entry *e
+        while usable(nslots) < needed + (needed >> 1) + 1 and nslots < MAX_SLOTS:
+            nslots <<= 1
+        if usable(nslots) < needed:
+            raise MemoryError("SimpleMooncake cannot hold that many entries")
+        cap = usable(nslots)
+        indices = <int32_t *>PyMem_Malloc(nslots * sizeof(int32_t))
+        entries = <Entry *>PyMem_Malloc(cap * sizeof(Entry))
+        heap = NULL
+        if indices != NULL and entries != NULL:
+            # cap >= needed >= heap_len, so a shrinking realloc keeps the heap.
+            heap = <uint32_t *>PyMem_Realloc(self.heap, cap * sizeof(uint32_t))
+        if heap == NULL:
+            PyMem_Free(indices)
+            PyMem_Free(entries)
+            raise MemoryError()
+        self.heap = heap
+        memset(indices, 0xFF, nslots * sizeof(int32_t))
+        old_hand = self.hand
+        self.hand = 0
+        j = 0
+        for i in range(self.nentries):
+            e = &self.entries[i]
+            if e.key == NULL:
+                continue
+            if i < old_hand:
+                self.hand = j + 1
+            entries[j] = e[0]
+            if e.heap_pos != NOT_IN_HEAP:
+                heap[e.heap_pos] = <uint32_t>j
+            perturb = <size_t>e.hash
+            slot = <Py_ssize_t>(<size_t>e.hash & <size_t>(nslots - 1))
+            while indices[slot] != EMPTY:
+                perturb >>= 5
+                slot = <Py_ssize_t>((<size_t>slot * 5 + perturb + 1) & <size_t>(nslots - 1))
+            indices[slot] = <int32_t>j
+            j += 1
+        PyMem_Free(self.indices)
+        PyMem_Free(self.entries)
+        self.indices = indices
+        self.entries = entries
+        self.mask = nslots - 1
+        self.capacity = cap
+        self.nentries = j
+        if self.hand >= j:
+            self.hand = 0
+        self.version += 1
+        return 0
+
+    cdef inline void _maybe_shrink(self) noexcept:
+        """After removals: give memory back once the table is mostly holes."""
+        if self.mask + 1 > MIN_SLOTS and self.live * 8 < self.capacity:
+            if self._rebuild(self.live) < 0:
+                # Shrinking is only an optimisation; a table that stays large is fine.
+                PyErr_Clear()
+
+    # ------------------------------------------------------------------
+    # Lookup
+
+    cdef Py_ssize_t _probe(self, PyObject *key, Py_hash_t h) except LOOKUP_ERROR:
+        """Index of the record holding ``key``, LOOKUP_ABSENT, or LOOKUP_RESTART
+        when a key's __eq__ changed the table under us."""
+        cdef size_t perturb = <size_t>h
+        cdef size_t mask = <size_t>self.mask
+        cdef size_t slot = <size_t>h & mask
+        cdef Py_ssize_t ix
+        cdef Entry *e
+        cdef PyObject *stored
+        cdef uint64_t version
+        cdef int equal
+        while True:
+            ix = self.indices[slot]
+            if ix == EMPTY:
+                return LOOKUP_ABSENT
+            if ix >= 0:
+                e = &self.entries[ix]
+                if e.key == key:
+                    return ix
+                if e.hash == h:
+                    stored = e.key
+                    version = self.version
+                    Py_INCREF(<object>stored)
+                    try:
+                        equal = PyObject_RichCompareBool(<object>stored, <object>key, Py_EQ)
+                    finally:
+                        Py_DECREF(<object>stored)
+                    if self.version != version:
+                        return LOOKUP_RESTART
+                    if equal:
+                        return ix
+            perturb >>= 5
+            slot = (slot * 5 + perturb + 1) & mask
+
+    cdef Py_ssize_t _lookup(self, object key, Py_hash_t h) except LOOKUP_ERROR:
+        """Index of the record holding ``key``, or LOOKUP_ABSENT."""
+        cdef Py_ssize_t ix
+        cdef int restarts
+        for restarts in range(MAX_RESTARTS):
+            ix = self._probe(<PyObject *>key, h)
+            if ix != LOOKUP_RESTART:
+                return ix
+        raise RuntimeError("the cache kept changing while a key's __eq__ ran; lookup abandoned")
+
+    cdef Py_ssize_t _slot_of(self, Py_ssize_t ix) noexcept nogil:
+        """The slot pointing at record ``ix`` (found by hash, no __eq__ needed)."""
+        cdef Py_hash_t h = self.entries[ix].hash
+        cdef size_t perturb = <size_t>h
+        cdef size_t mask = <size_t>self.mask
+        cdef size_t slot = <size_t>h & mask
+        while self.indices[slot] != ix:
+            perturb >>= 5
+            slot = (slot * 5 + perturb + 1) & mask
+        return <Py_ssize_t>slot
+
+    cdef Py_ssize_t _free_slot(self, Py_hash_t h) noexcept nogil:
+        cdef size_t perturb = <size_t>h
+        cdef size_t mask = <size_t>self.mask
+        cdef size_t slot = <size_t>h & mask
+        while self.indices[slot] >= 0:
+            perturb >>= 5
+            slot = (slot * 5 + perturb + 1) & mask
+        return <Py_ssize_t>slot
+
+    # ------------------------------------------------------------------
+    # Expiry heap (compares C doubles only: no user code ever runs here)
+
+    cdef inline void _heap_place(self, Py_ssize_t pos, uint32_t ix) noexcept nogil:
+        self.heap[pos] = ix
+        self.entries[ix].heap_pos = <uint32_t>pos
+
+    cdef void _sift_up(self, Py_ssize_t pos) noexcept nogil:
+        cdef uint32_t ix = self.heap[pos]
+        cdef double key = self.entries[ix].heap_key
+        cdef Py_ssize_t parent
+        while pos > 0:
+            parent = (pos - 1) >> 1
+            if self.entries[self.heap[parent]].heap_key <= key:
+                break
+            self._heap_place(pos, self.heap[parent])
+            pos = parent
+        self._heap_place(pos, ix)
+
+    cdef void _sift_down(self, Py_ssize_t pos) noexcept nogil:
+        cdef uint32_t ix = self.heap[pos]
+        cdef double key = self.entries[ix].heap_key
+        cdef Py_ssize_t child
+        cdef Py_ssize_t n = self.heap_len
+        while True:
+            child = 2 * pos + 1
+            if child >= n:
+                break
+            if child + 1 < n and (self.entries[self.heap[child + 1]].heap_key
+                                  < self.entries[self.heap[child]].heap_key):
+                child += 1
+            if key <= self.entries[self.heap[child]].heap_key:
+                break
+            self._heap_place(pos, self.heap[child])
+            pos = child
+        self._heap_place(pos, ix)
+
+    cdef void _heap_remove(self, Py_ssize_t ix) noexcept nogil:
+        cdef Py_ssize_t pos = self.entries[ix].heap_pos
+        cdef uint32_t last
+        self.entries[ix].heap_pos = NOT_IN_HEAP
+        self.heap_len -= 1
+        if pos == self.heap_len:
+            return
+        last = self.heap[self.heap_len]
+        self._heap_place(pos, last)
+        self._sift_down(pos)
+        self._sift_up(self.entries[last].heap_pos)
+
+    cdef void _schedule(self, Py_ssize_t ix, double now) noexcept nogil:
+        """File record ``ix`` after a put or touch set its ``expires``."""
+        cdef Entry *e = &self.entries[ix]
+        if e.ttl == INFINITY:
+            if e.heap_pos != NOT_IN_HEAP:
+                self._heap_remove(ix)
+            e.heap_key = now
+        elif e.heap_pos == NOT_IN_HEAP:
+            e.heap_key = e.expires
+            self._heap_place(self.heap_len, <uint32_t>ix)
+            self.heap_len += 1
+            self._sift_up(self.heap_len - 1)
+        elif e.expires < e.heap_key:
+            e.heap_key = e.expires
+            self._sift_up(e.heap_pos)
+        # else: a later expiry; the old key stays a valid lower bound.
+
+    # ------------------------------------------------------------------
+    # Changes to the table (no Python code runs in any of these)
+
+    cdef void _remove(self, Py_ssize_t ix, Graveyard *grave) noexcept:
+        """Take record ``ix`` out; its key and value go to the graveyard (which
+        must have room for two)."""
+        cdef Entry *e = &self.entries[ix]
+        self.indices[self._slot_of(ix)] = DUMMY
+        if e.heap_pos != NOT_IN_HEAP:
+            self._heap_remove(ix)
+        grave_push(grave, e.key)
+        grave_push(grave, e.value)
+        e.key = NULL
+        e.value = NULL
+        self.live -= 1
+        self.version += 1
+
+    cdef int _insert(self, object key, Py_hash_t h, object value, double now, double ttl) except -1:
+        """Append a new record for a key known to be absent."""
+        cdef Py_ssize_t ix
+        cdef Entry *e
+        if self.nentries >= self.capacity:
+            self._rebuild(self.live + 1)
+        ix = self.nentries
+        e = &self.entries[ix]
+        Py_INCREF(key)
+        Py_INCREF(value)
+        e.key = <PyObject *>key
+        e.value = <PyObject *>value
+        e.hash = h
+        e.expires = now + ttl
+        e.ttl = ttl
+        e.heap_pos = NOT_IN_HEAP
+        e.hits_visited = 0
+        self.indices[self._free_slot(h)] = <int32_t>ix
+        self.nentries += 1
+        self.live += 1
+        self.version += 1
+        self._schedule(ix, now)
+        return 0
+
+    cdef Py_ssize_t _purge_expired(self, double now, Graveyard *grave) except -1:
+        """Remove every expired record: O(k log n) for k of them, plus one sift
+        for each entry whose lazy heap key is raised on the way."""
+        cdef Py_ssize_t k = 0
+        cdef Py_ssize_t ix
+        cdef Entry *e
+        while self.heap_len and self.entries[self.heap[0]].heap_key <= now:
+            ix = self.heap[0]
+            e = &self.entries[ix]
+            if e.expires > now:
+                e.heap_key = e.expires
+                self._sift_down(0)
+                continue
+            if grave_try_reserve(grave, 2) < 0:
+                mc_counter_add(&self.expirations, <uint64_t>k)
+                raise MemoryError()
+            self._remove(ix, grave)
+            k += 1
+        mc_counter_add(&self.expirations, <uint64_t>k)
+        return k
+
+    cdef Py_ssize_t _sieve_victim(self) noexcept nogil:
+        """Walk the hand from older to newer records, wrapping around, clearing
+        visited bits, and return the first record not visited."""
+        cdef Py_ssize_t i = self.hand
+        cdef Entry *e
+        while True:
+            if i >= self.nentries:
+                i = 0
+            e = &self.entries[i]
+            if e.key != NULL:
+                if e.hits_visited & VISITED:
+                    e.hits_visited &= ~VISITED
+                else:
+                    self.hand = i + 1
+                    return i
+            i += 1
+
+    cdef Py_ssize_t _find(self, object key, Py_hash_t h, double now, Graveyard *grave) except LOOKUP_ERROR:
+        """Index of the live record for ``key``, or LOOKUP_ABSENT. An expired
+        record met here is removed and counted."""
+        cdef Py_ssize_t ix = self._lookup(key, h)
+        if ix >= 0 and not (now < self.entries[ix].expires):
+            self._remove(ix, grave)
+            mc_counter_add(&self.expirations, 1)
+            return LOOKUP_ABSENT
+        return ix
+
+    # ------------------------------------------------------------------
+    # Time
+
+    cdef inline double _now(self) except? -1.0:
+        if self.clock is None:
+            return mc_monotonic()
+        return self._user_now()
+
+    cdef double _user_now(self) except? -1.0:
+        return clock_seconds(self.clock())
+
+    # ------------------------------------------------------------------
+    # The public API
+
+    def put(self, key, value, ttl=3600):
+        """Store ``value`` under ``key`` for ``ttl`` seconds and return True.
+
+        The entry is live while ``now < put_time + ttl``: ``ttl <= 0`` stores
+        nothing and removes any older value of the key; ``math.inf`` never
+        expires. Overwriting a key never evicts. When the cache is full, expired
+        entries go first, then one SIEVE victim. Unhashable key or non-real ttl:
+        TypeError; NaN ttl: ValueError; the cache is then unchanged.
+        """
+        cdef double seconds
+        if type(ttl) is float or type(ttl) is int:
+            seconds = ttl
+            if isnan(seconds):
+                raise ValueError("ttl must not be NaN")
+        else:
+            seconds = ttl_seconds(ttl)
+        self._put_one(key, value, seconds)
+        return True
+
+    cdef int _put_one(self, object key, object value, double seconds) except -1:
+        cdef Py_hash_t h = hash(key)
+        cdef Graveyard grave
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                self._put(key, h, value, seconds, self._now(), &grave)
+        finally:
+            grave_release(&grave)
+        return 0
+
+    cdef int _put(self, object key, Py_hash_t h, object value, double seconds, double now,
+                  Graveyard *grave) except -1:
+        cdef Py_ssize_t ix = self._find(key, h, now, grave)
+        cdef Entry *e
+        mc_counter_add(&self.puts, 1)
+        if seconds <= 0:
+            if ix >= 0:
+                self._remove(ix, grave)
+                self._maybe_shrink()
+            return 0
+        if ix >= 0:
+            e = &self.entries[ix]
+            Py_INCREF(value)
+            grave_push(grave, e.value)
+            e.value = <PyObject *>value
+            e.expires = now + seconds
+            e.ttl = seconds
+            e.hits_visited = VISITED
+            self._schedule(ix, now)
+            return 0
+        if self.maxsize_ > 0 and self.live >= self.maxsize_:
+            self._purge_expired(now, grave)
+            if self.live >= self.maxsize_:
+                grave_reserve(grave, 2)
+                self._remove(self._sieve_victim(), grave)
+                mc_counter_add(&self.evictions, 1)
+        self._insert(key, h, value, now, seconds)
+        return 0
+
+    def get(self, key, default=None):
+        """The live value of ``key``, else ``default``. Counts a hit or a miss; an
+        expired entry met here is removed (an expiration and a miss)."""
+        cdef object result = self._get_one(key)
+        return default if result is _MISSING else result
+
+    cdef object _get_one(self, object key):
+        """The live value of ``key`` or _MISSING, counting a hit or a miss."""
+        cdef Py_hash_t h = hash(key)
+        cdef Graveyard grave
+        cdef object result
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                result = self._get(key, h, self._now(), &grave)
+        finally:
+            grave_release(&grave)
+        return result
+
+    cdef object _get(self, object key, Py_hash_t h, double now, Graveyard *grave):
+        cdef Py_ssize_t ix = self._find(key, h, now, grave)
+        cdef Entry *e
+        cdef LogItem *slot
+        if ix < 0:
+            mc_counter_add(&self.misses, 1)
+            return _MISSING
+        e = &self.entries[ix]
+        mc_counter_add(&self.hits, 1)
+        if e.hits_visited < HITS_MAX:
+            e.hits_visited += 2
+        e.hits_visited |= VISITED
+        if self.log_capacity:
+            slot = &self.log[self.log_next]
+            if self.log_len == self.log_capacity:
+                grave_push(grave, slot.key)
+            else:
+                self.log_len += 1
+            Py_INCREF(<object>e.key)
+            slot.key = e.key
+            slot.timestamp = now + self.wall_offset
+            self.log_next += 1
+            if self.log_next == self.log_capacity:
+                self.log_next = 0
+        return <object>e.value
+
+    def __getitem__(self, key):
+        """``cache[key]``: the live value; KeyError if absent or expired."""
+        cdef object value = self._get_one(key)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key, value):
+        """``cache[key] = value``: put with the default ttl of 3600 seconds."""
+        self._put_one(key, value, 3600.0)
+
+    def delete(self, key):
+        """Remove ``key``. True if a live entry was removed; False if it was absent
+        or already expired (an expired one is removed and counted as expired)."""
+        return self._pop(key) is not _MISSING
+
+    def __delitem__(self, key):
+        """``del cache[key]``: KeyError if absent or expired."""
+        if self._pop(key) is _MISSING:
+            raise KeyError(key)
+
+    def pop(self, key, default=_MISSING):
+        """Remove ``key`` and return its live value; ``default`` (or KeyError when
+        no default is given) if it was absent or expired. Not a hit or a miss."""
+        cdef object value = self._pop(key)
+        if value is _MISSING:
+            if default is _MISSING:
+                raise KeyError(key)
+            return default
+        return value
+
+    cdef object _pop(self, object key):
+        cdef Py_hash_t h = hash(key)
+        cdef Graveyard grave
+        cdef Py_ssize_t ix
+        cdef object value = _MISSING
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                ix = self._find(key, h, self._now(), &grave)
+                if ix >= 0:
+                    value = <object>self.entries[ix].value
+                    self._remove(ix, &grave)
+                    mc_counter_add(&self.deletes, 1)
+                self._maybe_shrink()
+        finally:
+            grave_release(&grave)
+        return value
+
+    def __contains__(self, key):
+        """True if ``key`` is live. Not a hit or a miss; an expired entry met here
+        is removed."""
+        cdef Py_hash_t h = hash(key)
+        cdef Graveyard grave
+        cdef Py_ssize_t ix
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                ix = self._find(key, h, self._now(), &grave)
+        finally:
+            grave_release(&grave)
+        return ix >= 0
+
+    def ttl(self, key):
+        """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None."""
+        cdef Py_hash_t h = hash(key)
+        cdef Graveyard grave
+        cdef Py_ssize_t ix
+        cdef double now
+        cdef object left = None
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                now = self._now()
+                ix = self._find(key, h, now, &grave)
+                if ix >= 0:
+                    left = self.entries[ix].expires - now
+        finally:
+            grave_release(&grave)
+        return left
+
+    def touch(self, key, ttl):
+        """Restart a live key's TTL at ``ttl`` seconds from now. False if it is
+        absent or expired. ``ttl <= 0`` expires the entry at once (still True)."""
+        cdef double seconds = ttl_seconds(ttl)
+        cdef Py_hash_t h = hash(key)
+        cdef Graveyard grave
+        cdef Py_ssize_t ix
+        cdef double now
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                now = self._now()
+                ix = self._find(key, h, now, &grave)
+                if ix >= 0:
+                    if seconds <= 0:
+                        self._remove(ix, &grave)
+                        mc_counter_add(&self.expirations, 1)
+                    else:
+                        self.entries[ix].expires = now + seconds
+                        self.entries[ix].ttl = seconds
+                        self._schedule(ix, now)
+        finally:
+            grave_release(&grave)
+        return ix >= 0
+
+    def cleanup_expired(self):
+        """Remove every expired entry and return how many were removed:
+        O(k log n) for k expired among n, never a scan of the table."""
+        cdef Graveyard grave
+        cdef Py_ssize_t k
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                k = self._purge_expired(self._now(), &grave)
+                self._maybe_shrink()
+        finally:
+            grave_release(&grave)
+        return k
+
+    def clear(self):
+        """Remove every entry. Counters and the access log are kept."""
+        cdef Graveyard grave
+        cdef Py_ssize_t i
+        cdef Entry *e
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                grave_reserve(&grave, 2 * self.live)
+                for i in range(self.nentries):
+                    e = &self.entries[i]
+                    if e.key != NULL:
+                        grave_push(&grave, e.key)
+                        grave_push(&grave, e.value)
+                        e.key = NULL
+                if self._allocate(MIN_SLOTS) < 0:
+                    # Keep the big buffers, now empty.
+                    memset(self.indices, 0xFF, (self.mask + 1) * sizeof(int32_t))
+                    self.nentries = self.live = self.heap_len = self.hand = 0
+                    self.version += 1
+        finally:
+            grave_release(&grave)
+
+    def __len__(self):
+        """The number of live entries (expired ones are removed first)."""
+        cdef Graveyard grave
+        cdef Py_ssize_t n
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                self._purge_expired(self._now(), &grave)
+                self._maybe_shrink()
+                n = self.live
+        finally:
+            grave_release(&grave)
+        return n
+
+    cdef list _live_records(self, int what):
+        """Live keys (0), values (1) or (key, value) pairs (2), oldest first,
+        after removing the expired ones."""
+        cdef Graveyard grave
+        cdef Py_ssize_t i, n
+        cdef Entry *e
+        cdef list out
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                self._purge_expired(self._now(), &grave)
+                self._maybe_shrink()
+                # Building Python objects allocates, and the GC may then run a
+                # __del__ that changes the table: first take references of our
+                # own (no allocation), then build the list from them.
+                n = grave.length
+                grave_reserve(&grave, 2 * self.live)
+                for i in range(self.nentries):
+                    e = &self.entries[i]
+                    if e.key != NULL:
+                        Py_INCREF(<object>e.key)
+                        Py_INCREF(<object>e.value)
+                        grave_push(&grave, e.key)
+                        grave_push(&grave, e.value)
+            out = []
+            for i in range(n, grave.length, 2):
+                if what == 0:
+                    out.append(<object>grave.items[i])
+                elif what == 1:
+                    out.append(<object>grave.items[i + 1])
+                else:
+                    out.append((<object>grave.items[i], <object>grave.items[i + 1]))
+        finally:
+            grave_release(&grave)
+        return out
+
+    def keys(self):
+        """A list of the live keys, oldest first."""
+        return self._live_records(0)
+
+    def values(self):
+        """A list of the live values, in key order."""
+        return self._live_records(1)
+
+    def items(self):
+        """A list of the live ``(key, value)`` pairs, in key order."""
+        return self._live_records(2)
+
+    def __iter__(self):
+        """Iterate over a snapshot of the live keys."""
+        return iter(self._live_records(0))
+
+    def get_many(self, keys):
+        """``{key: value}`` for the live ones among ``keys``; each counts a hit or a miss."""
+        cdef list todo = list(keys)
+        cdef dict found = {}
+        cdef object key, value
+        for key in todo:
+            hash(key)  # an unhashable key fails before anything is counted
+        for key in todo:
+            value = self._get_one(key)
+            if value is not _MISSING:
+                found[key] = value
+        return found
+
+    def put_many(self, items, ttl=3600):
+        """Store every ``(key, value)`` of a mapping or iterable of pairs with one
+        ``ttl``; return how many were stored (0 when ``ttl <= 0``). A bad ttl, a
+        malformed pair or an unhashable key raises before anything is stored."""
+        cdef double seconds = ttl_seconds(ttl)
+        cdef list pairs = list(items.items()) if hasattr(items, "keys") else [_as_pair(p) for p in items]
+        cdef object key, value
+        for key, value in pairs:
+            hash(key)  # an unhashable key fails before anything is stored
+        for key, value in pairs:
+            self._put_one(key, value, seconds)
+        return len(pairs) if seconds > 0 else 0
+
+    @property
+    def storage(self):
+        """A read-only mapping view ``key -> {'value', 'created_at', 'ttl', 'access_count'}``."""
+        return StorageView(self)
+
+    @property
+    def access_log(self):
+        """A read-only sequence of the most recent get hits, oldest first."""
+        return AccessLogView(self)
+
+    @property
+    def maxsize(self):
+        return self.maxsize_obj
+
+    def _entry_info(self, key):
+        cdef Py_hash_t h = hash(key)
+        cdef Graveyard grave
+        cdef Py_ssize_t ix
+        cdef Entry *e
+        cdef object value = None
+        cdef double created = 0.0, ttl = 0.0
+        cdef uint32_t hits = 0
+        grave_init(&grave)
+        try:
+            with cython.critical_section(self):
+                ix = self._find(key, h, self._now(), &grave)
+                if ix >= 0:
+                    e = &self.entries[ix]
+                    value = <object>e.value
+                    created = put_time(e)
+                    ttl = e.ttl
+                    hits = e.hits_visited >> 1
+        finally:
+            grave_release(&grave)
+        if ix < 0:
+            return None
+        return {
+            "value": value,
+            "created_at": created + self.wall_offset,
+            "ttl": ttl,
+            "access_count": hits,
+        }
+
+    def _access_log_snapshot(self):
+        cdef list out
+        cdef Py_ssize_t i, start
+        cdef LogItem *item
+        with cython.critical_section(self):
+            out = [None] * self.log_len
+            start = self.log_next - self.log_len
+            if start < 0:
+                start += self.log_capacity
+            for i in range(self.log_len):
+                item = &self.log[(start + i) % self.log_capacity]
+                out[i] = (<object>item.key, item.timestamp)
+        return out
+
+    def get_stats(self):
+        """Counters and sizes; expired entries are removed first.
+
+        ``memory_usage`` is the sum of ``sys.getsizeof`` of the live keys and
+        values, measured now (O(n)).
+        """
+        cdef list pairs = self._live_records(2)
+        cdef Py_ssize_t memory = 0
+        cdef uint64_t hits, misses
+        getsizeof = sys.getsizeof
+        for key, value in pairs:
+            memory += getsizeof(key) + getsizeof(value)
+        with cython.critical_section(self):
+            hits = mc_counter_load(&self.hits)
+            misses = mc_counter_load(&self.misses)
+            return {
+                "total_objects": self.live,
+                "total_accesses": hits,
+                "memory_usage": memory,
+                "hits": hits,
+                "misses": misses,
+                "hit_rate": hits / <double>(hits + misses) if hits + misses else 0.0,
+                "puts": mc_counter_load(&self.puts),
+                "deletes": mc_counter_load(&self.deletes),
+                "expirations": mc_counter_load(&self.expirations),
+                "evictions": mc_counter_load(&self.evictions),
+                "maxsize": self.maxsize_obj,
+            }
+
+    def __repr__(self):
+        return f"{type(self).__name__}(maxsize={self.maxsize_obj!r}, entries={self.live})"
+
+
+def _as_pair(item):
+    pair = tuple(item)
+    if len(pair) != 2:
+        raise ValueError(f"put_many needs (key, value) pairs, got an item of length {len(pair)}")
+    return pair

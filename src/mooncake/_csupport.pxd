@@ -1,0 +1,12 @@
+# Declarations of the C helpers in csrc/ (clock and counters), shared by the engines.
+from libc.stdint cimport uint64_t
+
+cdef extern from "mc_clock.h" nogil:
+    double mc_clock_init()
+    double mc_monotonic()
+
+cdef extern from "mc_atomic.h" nogil:
+    ctypedef uint64_t mc_counter
+    void mc_counter_add(mc_counter *c, uint64_t n)
+    uint64_t mc_counter_load(const mc_counter *c)
+    void mc_counter_store(mc_counter *c, uint64_t v)

@@ -1,0 +1,1 @@
+"""Alias of the original module layout."""

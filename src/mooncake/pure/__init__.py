@@ -1,0 +1,1 @@
+"""The pure-Python twins: the reference model of the Cython engines, written to be read."""

@@ -1,0 +1,86 @@
+"""Fixtures shared by every test: each API test runs on both twins.
+
+The ``impl`` fixture is parametrized over the Cython engine (``c``) and the
+pure-Python twin (``py``); every other fixture is built on it, so no test
+imports an implementation directly and the two cannot drift.
+"""
+
+import importlib
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+PURE_ONLY = os.environ.get("MOONCAKE_PURE_PYTHON") == "1"
+
+if not PURE_ONLY:
+    # Import the compiled modules up front: a broken build must fail the run,
+    # not quietly test the pure twin twice.
+    importlib.import_module("mooncake._cache")
+    importlib.import_module("mooncake._monitor")
+
+IMPLS = ["py"] if PURE_ONLY else ["c", "py"]
+
+_MODULES = {
+    ("cache", "c"): "mooncake._cache",
+    ("cache", "py"): "mooncake.pure.cache",
+    ("monitor", "c"): "mooncake._monitor",
+    ("monitor", "py"): "mooncake.pure.monitor",
+}
+
+
+def implementation(concern, impl):
+    """The module implementing ``concern`` ("cache" or "monitor") for ``impl``."""
+    return importlib.import_module(_MODULES[concern, impl])
+
+
+class FakeClock:
+    """A clock the test moves by hand: ``clock()`` returns the current time."""
+
+    def __init__(self, start=1000.0):
+        self.now = float(start)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture(params=IMPLS, scope="session")
+def impl(request):
+    return request.param
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def cache_cls(impl):
+    return implementation("cache", impl).SimpleMooncake
+
+
+@pytest.fixture
+def make_cache(cache_cls, clock):
+    """Build a cache of the current twin on the test's fake clock."""
+
+    def make(*args, **kwargs):
+        kwargs.setdefault("clock", clock)
+        return cache_cls(*args, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def monitor_mod(impl):
+    return implementation("monitor", impl)
