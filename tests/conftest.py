@@ -17,6 +17,10 @@ settings.register_profile(
 settings.register_profile(
     "dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+settings.register_profile(
+    "big", max_examples=3000, deadline=None, stateful_step_count=80,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 PURE_ONLY = os.environ.get("MOONCAKE_PURE_PYTHON") == "1"

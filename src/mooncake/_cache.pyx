@@ -346,9 +346,7 @@ cdef class SimpleMooncake:
         self.entries = entries
         self.mask = nslots - 1
         self.capacity = cap
-        self.nentries = j
-        if self.hand >= j:
-            self.hand = 0
+        self.nentries = j  # a hand at j points at the next record to be appended
         self.version += 1
         return 0
 
