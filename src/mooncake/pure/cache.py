@@ -100,7 +100,10 @@ class SimpleMooncake:
         # user __eq__ runs while the table is being changed.
         del self._entries[entry.key]
         entry.removed = True
-        graveyard.append(entry)  # dropped when the operation is complete
+        # A stale heap item may outlive the entry: it must not keep the key
+        # and value alive. They are dropped when the operation is complete.
+        graveyard.append((entry.key, entry.value))
+        entry.key = entry.value = None
 
     def _schedule(self, entry):
         """(Re)file the entry in the expiry heap; its older heap item goes stale."""
@@ -240,9 +243,10 @@ class SimpleMooncake:
             entry = self._find(key, now, graveyard)
             if entry is None:
                 return _MISSING
+            value = entry.value
             self._remove(entry, graveyard)
             self._deletes += 1
-            return entry.value
+            return value
 
     def __contains__(self, key):
         hash(key)
@@ -290,10 +294,13 @@ class SimpleMooncake:
     def clear(self):
         """Remove every entry. Counters and the access log are kept."""
         with self._lock:
-            graveyard = list(self._entries.values())
-            for entry in graveyard:
-                entry.removed = True
+            graveyard = []
+            entries = list(self._entries.values())
             self._entries.clear()
+            for entry in entries:
+                entry.removed = True
+                graveyard.append((entry.key, entry.value))
+                entry.key = entry.value = None
             self._heap.clear()
             self._hand = 0
         del graveyard[:]
