@@ -2,7 +2,8 @@
 
 A hypothesis state machine drives both caches under one fake clock with the
 same operations and checks after every step that results, ``len``, the live
-items, the views and every counter agree.
+items, the views, every counter and the removals reported to ``on_remove``
+(reasons included) agree, with and without a size bound and a byte budget.
 """
 
 import math
@@ -50,15 +51,34 @@ def _order(item):
     return repr(item)
 
 
+def weight(value):
+    """A getsizeof for the byte budget that both twins compute alike."""
+    return len(repr(value))
+
+
 class CacheAgainstModel(RuleBasedStateMachine):
-    @initialize(maxsize=st.none() | st.integers(1, 6), log=st.sampled_from([0, 3, 10000]))
-    def build(self, maxsize, log):
+    @initialize(
+        maxsize=st.none() | st.integers(1, 6),
+        log=st.sampled_from([0, 3, 10000]),
+        maxmemory=st.none() | st.integers(20, 200),
+        getsizeof=st.sampled_from([None, weight]),
+    )
+    def build(self, maxsize, log, maxmemory, getsizeof):
         self.clock = FakeClock()
-        self.engine = Engine(maxsize, clock=self.clock, access_log_size=log)
-        self.model = Model(maxsize, clock=self.clock, access_log_size=log)
+        self.events = {"engine": [], "model": []}
+        options = dict(clock=self.clock, access_log_size=log, maxmemory=maxmemory, getsizeof=getsizeof)
+        self.engine = Engine(maxsize, on_remove=self.recorder("engine"), **options)
+        self.model = Model(maxsize, on_remove=self.recorder("model"), **options)
+
+    def recorder(self, name):
+        def on_remove(key, value, reason):
+            self.events[name].append((key, value, reason))
+
+        return on_remove
 
     def both(self, call):
-        """Run ``call`` on both caches; they must return or raise alike."""
+        """Run ``call`` on both caches; they must return or raise alike, and
+        report the same removals (within one call, in any order)."""
         outcomes = []
         for cache in (self.engine, self.model):
             try:
@@ -66,7 +86,14 @@ class CacheAgainstModel(RuleBasedStateMachine):
             except Exception as exc:  # noqa: BLE001 - compared, not swallowed
                 outcomes.append(("raise", type(exc)))
         assert outcomes[0] == outcomes[1], outcomes
+        self.same_removals()
         return outcomes[0][1]
+
+    def same_removals(self):
+        engine, model = self.events["engine"], self.events["model"]
+        assert sorted(engine, key=_order) == sorted(model, key=_order)
+        engine.clear()
+        model.clear()
 
     @rule(key=keys, value=values, ttl=ttls)
     def put(self, key, value, ttl):
@@ -131,6 +158,7 @@ class CacheAgainstModel(RuleBasedStateMachine):
     @invariant()
     def agree(self):
         assert len(self.engine) == len(self.model)
+        self.same_removals()  # len drops expired entries
         assert self.engine.items() == self.model.items()  # same SIEVE (insertion) order
         assert self.engine.get_stats() == self.model.get_stats()
         engine_log = [(r["key"], r["timestamp"]) for r in self.engine.access_log]
@@ -143,6 +171,9 @@ class CacheAgainstModel(RuleBasedStateMachine):
             assert self.engine.ttl(key) == self.model.ttl(key)
         if self.model.maxsize is not None:
             assert len(self.engine) <= self.model.maxsize
+        if self.model.maxmemory is not None:
+            assert self.engine.get_stats()["memory_usage"] <= self.model.maxmemory
+        self.same_removals()
 
 
 TestCacheAgainstModel = CacheAgainstModel.TestCase

@@ -37,7 +37,7 @@ every method that touches the table holds the object's critical section.
 """
 
 cimport cython
-from cpython.exc cimport PyErr_Clear
+from cpython.exc cimport PyErr_Clear, PyErr_SetObject, PyErr_WriteUnraisable
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport Py_EQ, PyObject, PyObject_RichCompareBool
 from cpython.ref cimport Py_DECREF, Py_INCREF
@@ -51,19 +51,35 @@ from mooncake._csupport cimport (
     mc_counter_add,
     mc_counter_load,
     mc_monotonic,
+    mc_precise_monotonic,
 )
+
+cdef extern from "Python.h":
+    ctypedef int (*mc_visitproc "visitproc")(PyObject *, void *) noexcept
+    ctypedef int (*mc_traverseproc "traverseproc")(PyObject *, mc_visitproc, void *) noexcept
+    ctypedef int (*mc_inquiry "inquiry")(PyObject *) noexcept
+    ctypedef struct GCSlots "PyTypeObject":
+        mc_traverseproc tp_traverse
+        mc_inquiry tp_clear
 
 import sys
 
 from mooncake.arguments import (
     check_access_log_size,
     check_clock,
+    check_maxmemory,
     check_maxsize,
+    check_monitor,
+    check_optional_callable,
     clock_seconds,
+    entry_size,
     ttl_seconds,
 )
 from mooncake.arguments import wall_offset as _wall_offset
+from mooncake.cache_pickle import restore_cache
 from mooncake.cache_views import AccessLogView, StorageView
+from mooncake.memoize import memoize as _memoize
+from mooncake.removal import RemovalReason
 
 #: Resolution of the built-in monotonic clock, in seconds.
 CLOCK_RESOLUTION = mc_clock_init()
@@ -74,6 +90,23 @@ cdef enum:
     MIN_SLOTS = 8
     MAX_RESTARTS = 64          # lookups restarted by a mutating __eq__ before we give up
     GRAVE_INLINE = 8
+
+cdef enum:
+    REASON_NONE = 0            # a reference dropped that is not a removal
+    REASON_EXPIRED = 1
+    REASON_EVICTED = 2
+    REASON_DELETED = 3
+    REASON_REPLACED = 4
+    REASON_CLEARED = 5
+
+cdef tuple _REASONS = (
+    None,
+    RemovalReason.EXPIRED,
+    RemovalReason.EVICTED,
+    RemovalReason.DELETED,
+    RemovalReason.REPLACED,
+    RemovalReason.CLEARED,
+)
 
 cdef enum:
     LOOKUP_ABSENT = -1
@@ -115,12 +148,19 @@ cdef inline double put_time(Entry *e) noexcept nogil:
     return e.heap_key if e.ttl == INFINITY else e.expires - e.ttl
 
 
+ctypedef struct Removal:
+    PyObject *key            # owned
+    PyObject *value          # owned; NULL when only a key is dropped (access log)
+    int reason               # an index into _REASONS; REASON_NONE: no callback
+
+
 ctypedef struct Graveyard:
-    # References removed from the table, dropped once it is consistent.
-    PyObject **items
+    # What an operation took out of the table: references to drop, and
+    # on_remove calls to make, once the table is consistent again.
+    Removal *items
     Py_ssize_t length
     Py_ssize_t capacity
-    PyObject *inline_items[GRAVE_INLINE]
+    Removal inline_items[GRAVE_INLINE]
 
 
 cdef inline void grave_init(Graveyard *g) noexcept:
@@ -130,22 +170,22 @@ cdef inline void grave_init(Graveyard *g) noexcept:
 
 
 cdef int grave_reserve(Graveyard *g, Py_ssize_t extra) except -1:
-    """Make room for ``extra`` more references; MemoryError before any change."""
+    """Make room for ``extra`` more removals; MemoryError before any change."""
     if grave_try_reserve(g, extra) < 0:
         raise MemoryError()
     return 0
 
 
 cdef int grave_try_reserve(Graveyard *g, Py_ssize_t extra) noexcept:
-    """Make room for ``extra`` more references; -1 (no exception set) if out of memory."""
+    """Make room for ``extra`` more removals; -1 (no exception set) if out of memory."""
     cdef Py_ssize_t need = g.length + extra
-    cdef PyObject **grown
+    cdef Removal *grown
     cdef Py_ssize_t i
     if need <= g.capacity:
         return 0
     if need < 2 * g.capacity:
         need = 2 * g.capacity
-    grown = <PyObject **>PyMem_Malloc(need * sizeof(PyObject *))
+    grown = <Removal *>PyMem_Malloc(need * sizeof(Removal))
     if grown == NULL:
         return -1
     for i in range(g.length):
@@ -157,23 +197,47 @@ cdef int grave_try_reserve(Graveyard *g, Py_ssize_t extra) noexcept:
     return 0
 
 
-cdef inline void grave_push(Graveyard *g, PyObject *obj) noexcept:
-    g.items[g.length] = obj
+cdef inline void grave_push(Graveyard *g, PyObject *key, PyObject *value, int reason) noexcept:
+    cdef Removal *r = &g.items[g.length]
+    r.key = key
+    r.value = value
+    r.reason = reason
     g.length += 1
 
 
-cdef void grave_release(Graveyard *g) noexcept:
-    """Drop the references. Each may run a __del__ that re-enters the cache."""
-    cdef PyObject **items = g.items
+cdef void grave_release(Graveyard *g, object on_remove) noexcept:
+    """Make the on_remove calls, then drop the references. Both may run Python
+    code that re-enters the cache, which is consistent by now."""
+    cdef Removal *items = g.items
     cdef Py_ssize_t n = g.length
     cdef Py_ssize_t i
     g.items = g.inline_items
     g.length = 0
     g.capacity = GRAVE_INLINE
     for i in range(n):
-        Py_DECREF(<object>items[i])
+        if on_remove is not None and items[i].reason != REASON_NONE:
+            _notify(on_remove, <object>items[i].key, <object>items[i].value, items[i].reason)
+        Py_DECREF(<object>items[i].key)
+        if items[i].value != NULL:
+            Py_DECREF(<object>items[i].value)
     if items != g.inline_items:
         PyMem_Free(items)
+
+
+cdef void _notify(object on_remove, object key, object value, int reason) noexcept:
+    """Call on_remove; an exception from it goes to sys.unraisablehook."""
+    try:
+        on_remove(key, value, _REASONS[reason])
+    except BaseException:
+        _report_unraisable(on_remove)
+
+
+cdef void _report_unraisable(object source) noexcept:
+    # Re-raise the exception being handled as the current error, then hand it
+    # to PyErr_WriteUnraisable (and so to sys.unraisablehook).
+    exc = sys.exc_info()[1]
+    PyErr_SetObject(type(exc), exc)
+    PyErr_WriteUnraisable(source)
 
 
 cdef inline Py_ssize_t usable(Py_ssize_t nslots) noexcept nogil:
@@ -184,18 +248,25 @@ cdef inline Py_ssize_t usable(Py_ssize_t nslots) noexcept nogil:
 cdef class SimpleMooncake:
     """A key/value cache with a TTL per key and an optional size bound.
 
-    ``SimpleMooncake(maxsize=None, *, clock=None, access_log_size=10000)``
+    ``SimpleMooncake(maxsize=None, *, clock=None, access_log_size=10000,
+    on_remove=None, maxmemory=None, getsizeof=None, monitor=None)``
 
     ``maxsize``: None (unbounded) or an int >= 1; when a new key would exceed
     it, expired entries go first, then one victim chosen by SIEVE.
     ``clock``: None for the built-in monotonic clock, or a zero-argument
     callable returning seconds; every expiry decision uses its readings.
     ``access_log_size``: how many recent get hits ``access_log`` keeps (0: none).
+    ``on_remove``: None, or ``on_remove(key, value, reason)`` called after each
+    removal (reason: a ``RemovalReason``), once the table is consistent.
+    ``maxmemory``: None, or a budget in bytes for the sum of entry weights:
+    ``getsizeof(value)`` if given, else ``sys.getsizeof(key) + sys.getsizeof(value)``.
+    ``monitor``: None, or a ``SimpleMonitor`` that records each operation.
     """
 
     cdef int32_t *indices
     cdef Py_ssize_t mask
     cdef Entry *entries
+    cdef Py_ssize_t *sizes         # per-record weight; allocated only with maxmemory
     cdef Py_ssize_t nentries       # used records, holes included
     cdef Py_ssize_t capacity       # records allocated: usable(mask + 1)
     cdef Py_ssize_t live
@@ -217,49 +288,110 @@ cdef class SimpleMooncake:
     cdef mc_counter evictions
 
     cdef Py_ssize_t maxsize_
-    cdef object maxsize_obj
-    cdef object clock
+    cdef Py_ssize_t maxmemory_     # -1: no byte budget
+    cdef Py_ssize_t memory         # sum of sizes, kept only with a budget
+    cdef bint initialized
     cdef double wall_offset
+    cdef readonly object maxsize
+    cdef readonly object maxmemory
+    cdef object clock
+    cdef object on_remove
+    cdef object getsizeof
+    cdef object monitor
+    cdef object __weakref__
 
     def __cinit__(self, *args, **kwargs):
         self.indices = NULL
         self.entries = NULL
+        self.sizes = NULL
         self.heap = NULL
         self.log = NULL
+        self.maxsize_ = -1
+        self.maxmemory_ = -1
         if self._allocate(MIN_SLOTS) < 0:
             raise MemoryError()
 
-    def __init__(self, maxsize=None, *, clock=None, access_log_size=10000):
+    def __init__(self, maxsize=None, *, clock=None, access_log_size=10000,
+                 on_remove=None, maxmemory=None, getsizeof=None, monitor=None):
         cdef Py_ssize_t log_size
-        self.maxsize_obj = check_maxsize(maxsize)
-        self.maxsize_ = -1 if maxsize is None else self.maxsize_obj
+        if self.initialized:
+            raise TypeError("SimpleMooncake.__init__ may be called only once")
+        self.maxsize = check_maxsize(maxsize)
+        self.maxmemory = check_maxmemory(maxmemory)
         self.clock = check_clock(clock)
         log_size = check_access_log_size(access_log_size)
-        if self.log != NULL:
-            raise TypeError("SimpleMooncake.__init__ may be called only once")
+        self.on_remove = check_optional_callable("on_remove", on_remove)
+        self.getsizeof = check_optional_callable("getsizeof", getsizeof)
+        self.monitor = check_monitor(monitor)
+        if self.maxmemory is not None:
+            self.maxmemory_ = self.maxmemory
+            self.sizes = <Py_ssize_t *>PyMem_Malloc(self.capacity * sizeof(Py_ssize_t))
+            if self.sizes == NULL:
+                raise MemoryError()
         if log_size:
             self.log = <LogItem *>PyMem_Malloc(log_size * sizeof(LogItem))
             if self.log == NULL:
                 raise MemoryError()
         self.log_capacity = log_size
+        if self.maxsize is not None:
+            self.maxsize_ = self.maxsize
         self.wall_offset = _wall_offset(self._now())
+        self.initialized = True
 
     def __dealloc__(self):
-        cdef Py_ssize_t i
-        # No graveyard here: the cache itself is going away, so a __del__ that
-        # reaches for it cannot find it any more.
-        if self.entries != NULL:
-            for i in range(self.nentries):
-                if self.entries[i].key != NULL:
-                    Py_DECREF(<object>self.entries[i].key)
-                    Py_DECREF(<object>self.entries[i].value)
-        if self.log != NULL:
-            for i in range(self.log_len):
-                Py_DECREF(<object>self.log[i].key)
+        # No callbacks here: the cache itself is going away.
+        self._drop_references()
         PyMem_Free(self.indices)
         PyMem_Free(self.entries)
+        PyMem_Free(self.sizes)
         PyMem_Free(self.heap)
         PyMem_Free(self.log)
+
+    cdef void _drop_references(self) noexcept:
+        """Empty the table and the access log, then drop what they held.
+
+        For the garbage collector (breaking cycles through cached values) and
+        for deallocation; the table is empty before the first __del__ runs.
+        """
+        cdef Graveyard grave
+        cdef Py_ssize_t i
+        grave_init(&grave)
+        if grave_try_reserve(&grave, self.live + self.log_len) < 0:
+            return  # out of memory: keep everything rather than corrupt anything
+        for i in range(self.nentries):
+            if self.entries[i].key != NULL:
+                grave_push(&grave, self.entries[i].key, self.entries[i].value, REASON_NONE)
+                self.entries[i].key = NULL
+        for i in range(self.log_len):
+            grave_push(&grave, self.log[i].key, NULL, REASON_NONE)
+        self.log_len = 0
+        self.log_next = 0
+        self.nentries = 0
+        self.live = 0
+        self.heap_len = 0
+        self.hand = 0
+        self.memory = 0
+        if self.indices != NULL:
+            memset(self.indices, 0xFF, (self.mask + 1) * sizeof(int32_t))
+        self.version += 1
+        grave_release(&grave, None)
+
+    cdef int _traverse_references(self, mc_visitproc visit, void *arg) noexcept:
+        cdef Py_ssize_t i
+        cdef int r
+        for i in range(self.nentries):
+            if self.entries[i].key != NULL:
+                r = visit(self.entries[i].key, arg)
+                if r:
+                    return r
+                r = visit(self.entries[i].value, arg)
+                if r:
+                    return r
+        for i in range(self.log_len):
+            r = visit(self.log[i].key, arg)
+            if r:
+                return r
+        return 0
 
     # ------------------------------------------------------------------
     # Memory layout
@@ -270,24 +402,31 @@ cdef class SimpleMooncake:
         cdef int32_t *indices = <int32_t *>PyMem_Malloc(nslots * sizeof(int32_t))
         cdef Entry *entries = <Entry *>PyMem_Malloc(cap * sizeof(Entry))
         cdef uint32_t *heap = <uint32_t *>PyMem_Malloc(cap * sizeof(uint32_t))
-        if indices == NULL or entries == NULL or heap == NULL:
+        cdef Py_ssize_t *sizes = NULL
+        if self.sizes != NULL:
+            sizes = <Py_ssize_t *>PyMem_Malloc(cap * sizeof(Py_ssize_t))
+        if indices == NULL or entries == NULL or heap == NULL or (self.sizes != NULL and sizes == NULL):
             PyMem_Free(indices)
             PyMem_Free(entries)
             PyMem_Free(heap)
+            PyMem_Free(sizes)
             return -1
         memset(indices, 0xFF, nslots * sizeof(int32_t))  # every slot EMPTY (-1)
         PyMem_Free(self.indices)
         PyMem_Free(self.entries)
         PyMem_Free(self.heap)
+        PyMem_Free(self.sizes)
         self.indices = indices
         self.entries = entries
         self.heap = heap
+        self.sizes = sizes
         self.mask = nslots - 1
         self.capacity = cap
         self.nentries = 0
         self.live = 0
         self.heap_len = 0
         self.hand = 0
+        self.memory = 0
         self.version += 1
         return 0
 
@@ -302,6 +441,7 @@ cdef class SimpleMooncake:
         cdef size_t perturb
         cdef int32_t *indices
         cdef Entry *entries
+        cdef Py_ssize_t *sizes = NULL
         cdef uint32_t *heap
         cdef Entry *e
         while usable(nslots) < needed + (needed >> 1) + 1 and nslots < MAX_SLOTS:
@@ -311,13 +451,16 @@ cdef class SimpleMooncake:
         cap = usable(nslots)
         indices = <int32_t *>PyMem_Malloc(nslots * sizeof(int32_t))
         entries = <Entry *>PyMem_Malloc(cap * sizeof(Entry))
+        if self.sizes != NULL:
+            sizes = <Py_ssize_t *>PyMem_Malloc(cap * sizeof(Py_ssize_t))
         heap = NULL
-        if indices != NULL and entries != NULL:
+        if indices != NULL and entries != NULL and (self.sizes == NULL or sizes != NULL):
             # cap >= needed >= heap_len, so a shrinking realloc keeps the heap.
             heap = <uint32_t *>PyMem_Realloc(self.heap, cap * sizeof(uint32_t))
         if heap == NULL:
             PyMem_Free(indices)
             PyMem_Free(entries)
+            PyMem_Free(sizes)
             raise MemoryError()
         self.heap = heap
         memset(indices, 0xFF, nslots * sizeof(int32_t))
@@ -331,6 +474,8 @@ cdef class SimpleMooncake:
             if i < old_hand:
                 self.hand = j + 1
             entries[j] = e[0]
+            if sizes != NULL:
+                sizes[j] = self.sizes[i]
             if e.heap_pos != NOT_IN_HEAP:
                 heap[e.heap_pos] = <uint32_t>j
             perturb = <size_t>e.hash
@@ -342,8 +487,10 @@ cdef class SimpleMooncake:
             j += 1
         PyMem_Free(self.indices)
         PyMem_Free(self.entries)
+        PyMem_Free(self.sizes)
         self.indices = indices
         self.entries = entries
+        self.sizes = sizes
         self.mask = nslots - 1
         self.capacity = cap
         self.nentries = j  # a hand at j points at the next record to be appended
@@ -491,23 +638,26 @@ cdef class SimpleMooncake:
         # else: a later expiry; the old key stays a valid lower bound.
 
     # ------------------------------------------------------------------
+    # ------------------------------------------------------------------
     # Changes to the table (no Python code runs in any of these)
 
-    cdef void _remove(self, Py_ssize_t ix, Graveyard *grave) noexcept:
+    cdef void _remove(self, Py_ssize_t ix, Graveyard *grave, int reason) noexcept:
         """Take record ``ix`` out; its key and value go to the graveyard (which
-        must have room for two)."""
+        must have room for one more removal)."""
         cdef Entry *e = &self.entries[ix]
         self.indices[self._slot_of(ix)] = DUMMY
         if e.heap_pos != NOT_IN_HEAP:
             self._heap_remove(ix)
-        grave_push(grave, e.key)
-        grave_push(grave, e.value)
+        if self.sizes != NULL:
+            self.memory -= self.sizes[ix]
+        grave_push(grave, e.key, e.value, reason)
         e.key = NULL
         e.value = NULL
         self.live -= 1
         self.version += 1
 
-    cdef int _insert(self, object key, Py_hash_t h, object value, double now, double ttl) except -1:
+    cdef int _insert(self, object key, Py_hash_t h, object value, double now, double ttl,
+                     Py_ssize_t size) except -1:
         """Append a new record for a key known to be absent."""
         cdef Py_ssize_t ix
         cdef Entry *e
@@ -524,6 +674,9 @@ cdef class SimpleMooncake:
         e.ttl = ttl
         e.heap_pos = NOT_IN_HEAP
         e.hits_visited = 0
+        if self.sizes != NULL:
+            self.sizes[ix] = size
+            self.memory += size
         self.indices[self._free_slot(h)] = <int32_t>ix
         self.nentries += 1
         self.live += 1
@@ -544,24 +697,25 @@ cdef class SimpleMooncake:
                 e.heap_key = e.expires
                 self._sift_down(0)
                 continue
-            if grave_try_reserve(grave, 2) < 0:
+            if grave_try_reserve(grave, 1) < 0:
                 mc_counter_add(&self.expirations, <uint64_t>k)
                 raise MemoryError()
-            self._remove(ix, grave)
+            self._remove(ix, grave, REASON_EXPIRED)
             k += 1
         mc_counter_add(&self.expirations, <uint64_t>k)
         return k
 
-    cdef Py_ssize_t _sieve_victim(self) noexcept nogil:
+    cdef Py_ssize_t _sieve_victim(self, Py_ssize_t spared) noexcept nogil:
         """Walk the hand from older to newer records, wrapping around, clearing
-        visited bits, and return the first record not visited."""
+        visited bits, and return the first record not visited (never ``spared``,
+        the record a put is writing)."""
         cdef Py_ssize_t i = self.hand
         cdef Entry *e
         while True:
             if i >= self.nentries:
                 i = 0
             e = &self.entries[i]
-            if e.key != NULL:
+            if e.key != NULL and i != spared:
                 if e.hits_visited & VISITED:
                     e.hits_visited &= ~VISITED
                 else:
@@ -569,12 +723,28 @@ cdef class SimpleMooncake:
                     return i
             i += 1
 
+    cdef inline bint _over_budget(self, Py_ssize_t extra_entries, Py_ssize_t extra_bytes) noexcept nogil:
+        return ((self.maxsize_ > 0 and self.live + extra_entries > self.maxsize_)
+                or (self.maxmemory_ > 0 and self.memory + extra_bytes > self.maxmemory_))
+
+    cdef int _make_room(self, Py_ssize_t extra_entries, Py_ssize_t extra_bytes, Py_ssize_t spared,
+                        double now, Graveyard *grave) except -1:
+        """Free room for what a put adds: expired entries first, then SIEVE victims."""
+        if not self._over_budget(extra_entries, extra_bytes):
+            return 0
+        self._purge_expired(now, grave)
+        while self._over_budget(extra_entries, extra_bytes) and self.live > (spared >= 0):
+            grave_reserve(grave, 1)
+            self._remove(self._sieve_victim(spared), grave, REASON_EVICTED)
+            mc_counter_add(&self.evictions, 1)
+        return 0
+
     cdef Py_ssize_t _find(self, object key, Py_hash_t h, double now, Graveyard *grave) except LOOKUP_ERROR:
         """Index of the live record for ``key``, or LOOKUP_ABSENT. An expired
         record met here is removed and counted."""
         cdef Py_ssize_t ix = self._lookup(key, h)
         if ix >= 0 and not (now < self.entries[ix].expires):
-            self._remove(ix, grave)
+            self._remove(ix, grave, REASON_EXPIRED)
             mc_counter_add(&self.expirations, 1)
             return LOOKUP_ABSENT
         return ix
@@ -591,72 +761,116 @@ cdef class SimpleMooncake:
         return clock_seconds(self.clock())
 
     # ------------------------------------------------------------------
+    # The instrumented cache: with a monitor, each public call is timed.
+
+    cdef void _record(self, str operation, double started, bint success, object value) noexcept:
+        cdef double elapsed = mc_precise_monotonic() - started
+        try:
+            self.monitor.record_operation(operation, elapsed if elapsed > 0 else 0.0, success,
+                                          sys.getsizeof(value) if value is not None else 0)
+        except BaseException:
+            _report_unraisable(self.monitor)
+
+    # ------------------------------------------------------------------
     # The public API
 
     def put(self, key, value, ttl=3600):
-        """Store ``value`` under ``key`` for ``ttl`` seconds and return True.
+        """Store ``value`` under ``key`` for ``ttl`` seconds; return True.
 
         The entry is live while ``now < put_time + ttl``: ``ttl <= 0`` stores
         nothing and removes any older value of the key; ``math.inf`` never
-        expires. Overwriting a key never evicts. When the cache is full, expired
-        entries go first, then one SIEVE victim. Unhashable key or non-real ttl:
+        expires. Overwriting a key never evicts for ``maxsize``. When the cache
+        is full, expired entries go first, then SIEVE victims. With
+        ``maxmemory``, a value weighing more than the whole budget is refused:
+        put returns False and changes nothing. Unhashable key or non-real ttl:
         TypeError; NaN ttl: ValueError; the cache is then unchanged.
         """
-        cdef double seconds
+        cdef double seconds, started
+        cdef bint stored
         if type(ttl) is float or type(ttl) is int:
             seconds = ttl
             if isnan(seconds):
                 raise ValueError("ttl must not be NaN")
         else:
             seconds = ttl_seconds(ttl)
-        self._put_one(key, value, seconds)
-        return True
+        if self.monitor is None:
+            return self._put_one(key, value, seconds)
+        started = mc_precise_monotonic()
+        try:
+            stored = self._put_one(key, value, seconds)
+        except BaseException:
+            self._record("put", started, False, None)
+            raise
+        self._record("put", started, stored, value if stored else None)
+        return stored
 
-    cdef int _put_one(self, object key, object value, double seconds) except -1:
+    cdef bint _put_one(self, object key, object value, double seconds) except -1:
         cdef Py_hash_t h = hash(key)
+        cdef Py_ssize_t size = 0
         cdef Graveyard grave
+        cdef bint stored
+        if self.maxmemory_ > 0:
+            size = entry_size(self.getsizeof, key, value)
+            if size > self.maxmemory_:
+                return False
         grave_init(&grave)
         try:
             with cython.critical_section(self):
-                self._put(key, h, value, seconds, self._now(), &grave)
+                self._put(key, h, value, seconds, size, self._now(), &grave)
         finally:
-            grave_release(&grave)
-        return 0
+            grave_release(&grave, self.on_remove)
+        return True
 
-    cdef int _put(self, object key, Py_hash_t h, object value, double seconds, double now,
-                  Graveyard *grave) except -1:
+    cdef int _put(self, object key, Py_hash_t h, object value, double seconds, Py_ssize_t size,
+                  double now, Graveyard *grave) except -1:
         cdef Py_ssize_t ix = self._find(key, h, now, grave)
         cdef Entry *e
         mc_counter_add(&self.puts, 1)
+        grave_reserve(grave, 1)
         if seconds <= 0:
             if ix >= 0:
-                self._remove(ix, grave)
+                self._remove(ix, grave, REASON_REPLACED)
                 self._maybe_shrink()
             return 0
-        if ix >= 0:
-            e = &self.entries[ix]
-            Py_INCREF(value)
-            grave_push(grave, e.value)
-            e.value = <PyObject *>value
-            e.expires = now + seconds
-            e.ttl = seconds
-            e.hits_visited = VISITED
-            self._schedule(ix, now)
+        if ix < 0:
+            self._make_room(1, size, -1, now, grave)
+            self._insert(key, h, value, now, seconds, size)
             return 0
-        if self.maxsize_ > 0 and self.live >= self.maxsize_:
-            self._purge_expired(now, grave)
-            if self.live >= self.maxsize_:
-                grave_reserve(grave, 2)
-                self._remove(self._sieve_victim(), grave)
-                mc_counter_add(&self.evictions, 1)
-        self._insert(key, h, value, now, seconds)
+        if self.sizes != NULL:
+            self._make_room(0, size - self.sizes[ix], ix, now, grave)
+            self.memory += size - self.sizes[ix]
+            self.sizes[ix] = size
+            grave_reserve(grave, 1)
+        e = &self.entries[ix]
+        Py_INCREF(<object>e.key)
+        Py_INCREF(value)
+        grave_push(grave, e.key, e.value, REASON_REPLACED)
+        e.value = <PyObject *>value
+        e.expires = now + seconds
+        e.ttl = seconds
+        e.hits_visited = VISITED
+        self._schedule(ix, now)
         return 0
 
     def get(self, key, default=None):
         """The live value of ``key``, else ``default``. Counts a hit or a miss; an
         expired entry met here is removed (an expiration and a miss)."""
-        cdef object result = self._get_one(key)
-        return default if result is _MISSING else result
+        cdef object result
+        cdef double started
+        if self.monitor is None:
+            result = self._get_one(key)
+            return default if result is _MISSING else result
+        started = mc_precise_monotonic()
+        try:
+            result = self._get_one(key)
+        except BaseException:
+            self._record("get", started, False, None)
+            raise
+        if result is _MISSING:
+            self._record("get", started, False, None)
+            return default
+        self._record("get", started, True, result)
+        return result
 
     cdef object _get_one(self, object key):
         """The live value of ``key`` or _MISSING, counting a hit or a miss."""
@@ -668,7 +882,7 @@ cdef class SimpleMooncake:
             with cython.critical_section(self):
                 result = self._get(key, h, self._now(), &grave)
         finally:
-            grave_release(&grave)
+            grave_release(&grave, self.on_remove)
         return result
 
     cdef object _get(self, object key, Py_hash_t h, double now, Graveyard *grave):
@@ -686,7 +900,7 @@ cdef class SimpleMooncake:
         if self.log_capacity:
             slot = &self.log[self.log_next]
             if self.log_len == self.log_capacity:
-                grave_push(grave, slot.key)
+                grave_push(grave, slot.key, NULL, REASON_NONE)  # room: _find removed nothing
             else:
                 self.log_len += 1
             Py_INCREF(<object>e.key)
@@ -699,19 +913,33 @@ cdef class SimpleMooncake:
 
     def __getitem__(self, key):
         """``cache[key]``: the live value; KeyError if absent or expired."""
-        cdef object value = self._get_one(key)
+        cdef object value = self._get_one(key) if self.monitor is None else self.get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
         return value
 
     def __setitem__(self, key, value):
         """``cache[key] = value``: put with the default ttl of 3600 seconds."""
-        self._put_one(key, value, 3600.0)
+        if self.monitor is None:
+            self._put_one(key, value, 3600.0)
+        else:
+            self.put(key, value)
 
     def delete(self, key):
         """Remove ``key``. True if a live entry was removed; False if it was absent
         or already expired (an expired one is removed and counted as expired)."""
-        return self._pop(key) is not _MISSING
+        cdef double started
+        cdef object value
+        if self.monitor is None:
+            return self._pop(key) is not _MISSING
+        started = mc_precise_monotonic()
+        try:
+            value = self._pop(key)
+        except BaseException:
+            self._record("delete", started, False, None)
+            raise
+        self._record("delete", started, value is not _MISSING, None)
+        return value is not _MISSING
 
     def __delitem__(self, key):
         """``del cache[key]``: KeyError if absent or expired."""
@@ -739,11 +967,11 @@ cdef class SimpleMooncake:
                 ix = self._find(key, h, self._now(), &grave)
                 if ix >= 0:
                     value = <object>self.entries[ix].value
-                    self._remove(ix, &grave)
+                    self._remove(ix, &grave, REASON_DELETED)
                     mc_counter_add(&self.deletes, 1)
                 self._maybe_shrink()
         finally:
-            grave_release(&grave)
+            grave_release(&grave, self.on_remove)
         return value
 
     def __contains__(self, key):
@@ -757,7 +985,7 @@ cdef class SimpleMooncake:
             with cython.critical_section(self):
                 ix = self._find(key, h, self._now(), &grave)
         finally:
-            grave_release(&grave)
+            grave_release(&grave, self.on_remove)
         return ix >= 0
 
     def ttl(self, key):
@@ -775,7 +1003,7 @@ cdef class SimpleMooncake:
                 if ix >= 0:
                     left = self.entries[ix].expires - now
         finally:
-            grave_release(&grave)
+            grave_release(&grave, self.on_remove)
         return left
 
     def touch(self, key, ttl):
@@ -793,52 +1021,56 @@ cdef class SimpleMooncake:
                 ix = self._find(key, h, now, &grave)
                 if ix >= 0:
                     if seconds <= 0:
-                        self._remove(ix, &grave)
+                        grave_reserve(&grave, 1)
+                        self._remove(ix, &grave, REASON_EXPIRED)
                         mc_counter_add(&self.expirations, 1)
                     else:
                         self.entries[ix].expires = now + seconds
                         self.entries[ix].ttl = seconds
                         self._schedule(ix, now)
         finally:
-            grave_release(&grave)
+            grave_release(&grave, self.on_remove)
         return ix >= 0
 
     def cleanup_expired(self):
         """Remove every expired entry and return how many were removed:
         O(k log n) for k expired among n, never a scan of the table."""
         cdef Graveyard grave
-        cdef Py_ssize_t k
+        cdef Py_ssize_t k = 0
+        cdef double started = mc_precise_monotonic() if self.monitor is not None else 0.0
         grave_init(&grave)
         try:
             with cython.critical_section(self):
                 k = self._purge_expired(self._now(), &grave)
                 self._maybe_shrink()
         finally:
-            grave_release(&grave)
+            grave_release(&grave, self.on_remove)
+        if self.monitor is not None:
+            self._record("cleanup_expired", started, True, None)
         return k
 
     def clear(self):
-        """Remove every entry. Counters and the access log are kept."""
+        """Remove every entry (on_remove gets reason "cleared" for each).
+        Counters and the access log are kept."""
         cdef Graveyard grave
         cdef Py_ssize_t i
         cdef Entry *e
         grave_init(&grave)
         try:
             with cython.critical_section(self):
-                grave_reserve(&grave, 2 * self.live)
+                grave_reserve(&grave, self.live)
                 for i in range(self.nentries):
                     e = &self.entries[i]
                     if e.key != NULL:
-                        grave_push(&grave, e.key)
-                        grave_push(&grave, e.value)
+                        grave_push(&grave, e.key, e.value, REASON_CLEARED)
                         e.key = NULL
                 if self._allocate(MIN_SLOTS) < 0:
                     # Keep the big buffers, now empty.
                     memset(self.indices, 0xFF, (self.mask + 1) * sizeof(int32_t))
-                    self.nentries = self.live = self.heap_len = self.hand = 0
+                    self.nentries = self.live = self.heap_len = self.hand = self.memory = 0
                     self.version += 1
         finally:
-            grave_release(&grave)
+            grave_release(&grave, self.on_remove)
 
     def __len__(self):
         """The number of live entries (expired ones are removed first)."""
@@ -851,86 +1083,118 @@ cdef class SimpleMooncake:
                 self._maybe_shrink()
                 n = self.live
         finally:
-            grave_release(&grave)
+            grave_release(&grave, self.on_remove)
         return n
 
-    cdef list _live_records(self, int what):
-        """Live keys (0), values (1) or (key, value) pairs (2), oldest first,
-        after removing the expired ones."""
-        cdef Graveyard grave
-        cdef Py_ssize_t i, n
+    cdef list _collect(self, int what, bint purge):
+        """The live records, oldest first: keys (0), values (1), (key, value)
+        pairs (2), or (key, value, seconds left) triples (3). With ``purge``,
+        expired records are removed first; without, they are skipped."""
+        cdef Graveyard grave, held
+        cdef Py_ssize_t i, n = 0
         cdef Entry *e
+        cdef double now
+        cdef double *left = NULL
         cdef list out
         grave_init(&grave)
+        grave_init(&held)
         try:
             with cython.critical_section(self):
-                self._purge_expired(self._now(), &grave)
-                self._maybe_shrink()
+                now = self._now()
+                if purge:
+                    self._purge_expired(now, &grave)
+                    self._maybe_shrink()
                 # Building Python objects allocates, and the GC may then run a
                 # __del__ that changes the table: first take references of our
                 # own (no allocation), then build the list from them.
-                n = grave.length
-                grave_reserve(&grave, 2 * self.live)
+                grave_reserve(&held, self.live)
+                left = <double *>PyMem_Malloc((self.live + 1) * sizeof(double))
+                if left == NULL:
+                    raise MemoryError()
                 for i in range(self.nentries):
                     e = &self.entries[i]
-                    if e.key != NULL:
+                    if e.key != NULL and now < e.expires:
                         Py_INCREF(<object>e.key)
                         Py_INCREF(<object>e.value)
-                        grave_push(&grave, e.key)
-                        grave_push(&grave, e.value)
+                        left[held.length] = e.expires - now
+                        grave_push(&held, e.key, e.value, REASON_NONE)
             out = []
-            for i in range(n, grave.length, 2):
+            for i in range(held.length):
                 if what == 0:
-                    out.append(<object>grave.items[i])
+                    out.append(<object>held.items[i].key)
                 elif what == 1:
-                    out.append(<object>grave.items[i + 1])
+                    out.append(<object>held.items[i].value)
+                elif what == 2:
+                    out.append((<object>held.items[i].key, <object>held.items[i].value))
                 else:
-                    out.append((<object>grave.items[i], <object>grave.items[i + 1]))
+                    out.append((<object>held.items[i].key, <object>held.items[i].value, left[i]))
         finally:
-            grave_release(&grave)
+            PyMem_Free(left)
+            grave_release(&held, None)
+            grave_release(&grave, self.on_remove)
         return out
 
     def keys(self):
         """A list of the live keys, oldest first."""
-        return self._live_records(0)
+        return self._collect(0, True)
 
     def values(self):
         """A list of the live values, in key order."""
-        return self._live_records(1)
+        return self._collect(1, True)
 
     def items(self):
         """A list of the live ``(key, value)`` pairs, in key order."""
-        return self._live_records(2)
+        return self._collect(2, True)
 
     def __iter__(self):
         """Iterate over a snapshot of the live keys."""
-        return iter(self._live_records(0))
+        return iter(self._collect(0, True))
 
     def get_many(self, keys):
         """``{key: value}`` for the live ones among ``keys``; each counts a hit or a miss."""
         cdef list todo = list(keys)
         cdef dict found = {}
         cdef object key, value
+        cdef double started = mc_precise_monotonic() if self.monitor is not None else 0.0
         for key in todo:
             hash(key)  # an unhashable key fails before anything is counted
         for key in todo:
             value = self._get_one(key)
             if value is not _MISSING:
                 found[key] = value
+        if self.monitor is not None:
+            self._record("get_many", started, len(found) == len(todo), None)
         return found
 
     def put_many(self, items, ttl=3600):
         """Store every ``(key, value)`` of a mapping or iterable of pairs with one
-        ``ttl``; return how many were stored (0 when ``ttl <= 0``). A bad ttl, a
-        malformed pair or an unhashable key raises before anything is stored."""
+        ``ttl``; return how many were stored (0 when ``ttl <= 0``; values refused
+        by ``maxmemory`` are not counted). A bad ttl, a malformed pair or an
+        unhashable key raises before anything is stored."""
         cdef double seconds = ttl_seconds(ttl)
         cdef list pairs = list(items.items()) if hasattr(items, "keys") else [_as_pair(p) for p in items]
         cdef object key, value
+        cdef Py_ssize_t stored = 0
+        cdef double started = mc_precise_monotonic() if self.monitor is not None else 0.0
         for key, value in pairs:
             hash(key)  # an unhashable key fails before anything is stored
         for key, value in pairs:
-            self._put_one(key, value, seconds)
-        return len(pairs) if seconds > 0 else 0
+            stored += self._put_one(key, value, seconds)
+        if seconds <= 0:
+            stored = 0
+        if self.monitor is not None:
+            self._record("put_many", started, True, None)
+        return stored
+
+    def memoize(self, ttl=3600, key=None):
+        """Decorate a function or coroutine function to cache its results here.
+        See ``mooncake.memoize.memoize`` for the rules."""
+        return _memoize(self, ttl=ttl, key=key)
+
+    def memoize_method(self, ttl=3600, key=None):
+        """Like ``memoize``, for methods: results are cached per instance, and
+        the cache holds no reference to the instance."""
+        return _memoize(self, ttl=ttl, key=key, per_instance=True)
 
     @property
     def storage(self):
@@ -941,10 +1205,6 @@ cdef class SimpleMooncake:
     def access_log(self):
         """A read-only sequence of the most recent get hits, oldest first."""
         return AccessLogView(self)
-
-    @property
-    def maxsize(self):
-        return self.maxsize_obj
 
     def _entry_info(self, key):
         cdef Py_hash_t h = hash(key)
@@ -965,7 +1225,7 @@ cdef class SimpleMooncake:
                     ttl = e.ttl
                     hits = e.hits_visited >> 1
         finally:
-            grave_release(&grave)
+            grave_release(&grave, self.on_remove)
         if ix < 0:
             return None
         return {
@@ -976,31 +1236,48 @@ cdef class SimpleMooncake:
         }
 
     def _access_log_snapshot(self):
+        cdef Graveyard held
         cdef list out
+        cdef double *stamps = NULL
         cdef Py_ssize_t i, start
         cdef LogItem *item
-        with cython.critical_section(self):
-            out = [None] * self.log_len
-            start = self.log_next - self.log_len
-            if start < 0:
-                start += self.log_capacity
-            for i in range(self.log_len):
-                item = &self.log[(start + i) % self.log_capacity]
-                out[i] = (<object>item.key, item.timestamp)
+        grave_init(&held)
+        try:
+            with cython.critical_section(self):
+                grave_reserve(&held, self.log_len)
+                stamps = <double *>PyMem_Malloc((self.log_len + 1) * sizeof(double))
+                if stamps == NULL:
+                    raise MemoryError()
+                start = self.log_next - self.log_len
+                if start < 0:
+                    start += self.log_capacity
+                for i in range(self.log_len):
+                    item = &self.log[(start + i) % self.log_capacity]
+                    Py_INCREF(<object>item.key)
+                    stamps[i] = item.timestamp
+                    grave_push(&held, item.key, NULL, REASON_NONE)
+            out = [(<object>held.items[i].key, stamps[i]) for i in range(held.length)]
+        finally:
+            PyMem_Free(stamps)
+            grave_release(&held, None)
         return out
 
     def get_stats(self):
         """Counters and sizes; expired entries are removed first.
 
-        ``memory_usage`` is the sum of ``sys.getsizeof`` of the live keys and
-        values, measured now (O(n)).
+        ``memory_usage`` is the sum of the live entries' sizes: with
+        ``maxmemory``, the weights taken at put (the budget's own accounting);
+        without, ``sys.getsizeof`` of each live key and value, measured now (O(n)).
         """
-        cdef list pairs = self._live_records(2)
+        cdef list pairs = self._collect(2, True)
         cdef Py_ssize_t memory = 0
         cdef uint64_t hits, misses
-        getsizeof = sys.getsizeof
-        for key, value in pairs:
-            memory += getsizeof(key) + getsizeof(value)
+        if self.maxmemory_ > 0:
+            memory = self.memory
+        else:
+            getsizeof = sys.getsizeof
+            for key, value in pairs:
+                memory += getsizeof(key) + getsizeof(value)
         with cython.critical_section(self):
             hits = mc_counter_load(&self.hits)
             misses = mc_counter_load(&self.misses)
@@ -1015,11 +1292,47 @@ cdef class SimpleMooncake:
                 "deletes": mc_counter_load(&self.deletes),
                 "expirations": mc_counter_load(&self.expirations),
                 "evictions": mc_counter_load(&self.evictions),
-                "maxsize": self.maxsize_obj,
+                "maxsize": self.maxsize,
+                "maxmemory": self.maxmemory,
             }
 
+    # ------------------------------------------------------------------
+    # Pickling and copying
+
+    def __reduce__(self):
+        """Live entries with their remaining TTLs, settings and counters; expired
+        entries are left behind, and so are the access log and hit counts per entry."""
+        return (restore_cache, (type(self), self._state()))
+
+    def _state(self):
+        cdef dict state = {
+            "settings": {
+                "maxsize": self.maxsize,
+                "clock": self.clock,
+                "access_log_size": self.log_capacity,
+                "on_remove": self.on_remove,
+                "maxmemory": self.maxmemory,
+                "getsizeof": self.getsizeof,
+                "monitor": self.monitor,
+            },
+            "entries": self._collect(3, False),
+        }
+        with cython.critical_section(self):
+            state["counters"] = (
+                mc_counter_load(&self.hits), mc_counter_load(&self.misses),
+                mc_counter_load(&self.puts), mc_counter_load(&self.deletes),
+                mc_counter_load(&self.expirations), mc_counter_load(&self.evictions),
+            )
+        return state
+
+    def _finish_restore(self, counters, monitor):
+        with cython.critical_section(self):
+            (self.hits, self.misses, self.puts, self.deletes,
+             self.expirations, self.evictions) = counters
+            self.monitor = check_monitor(monitor)
+
     def __repr__(self):
-        return f"{type(self).__name__}(maxsize={self.maxsize_obj!r}, entries={self.live})"
+        return f"{type(self).__name__}(maxsize={self.maxsize!r}, entries={self.live})"
 
 
 def _as_pair(item):
@@ -1027,3 +1340,26 @@ def _as_pair(item):
     if len(pair) != 2:
         raise ValueError(f"put_many needs (key, value) pairs, got an item of length {len(pair)}")
     return pair
+
+
+# The type's garbage-collector hooks: Cython generates them for the object
+# attributes; ours add the keys, values and access-log keys held in C buffers,
+# so a value that refers back to its cache can still be collected.
+cdef mc_traverseproc _generated_traverse = (<GCSlots *>SimpleMooncake).tp_traverse
+cdef mc_inquiry _generated_clear = (<GCSlots *>SimpleMooncake).tp_clear
+
+
+cdef int _traverse(PyObject *o, mc_visitproc visit, void *arg) noexcept:
+    cdef int r = _generated_traverse(o, visit, arg)
+    if r:
+        return r
+    return (<SimpleMooncake>o)._traverse_references(visit, arg)
+
+
+cdef int _clear(PyObject *o) noexcept:
+    (<SimpleMooncake>o)._drop_references()
+    return _generated_clear(o)
+
+
+(<GCSlots *>SimpleMooncake).tp_traverse = _traverse
+(<GCSlots *>SimpleMooncake).tp_clear = _clear

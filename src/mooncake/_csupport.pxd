@@ -4,6 +4,7 @@ from libc.stdint cimport uint64_t
 cdef extern from "mc_clock.h" nogil:
     double mc_clock_init()
     double mc_monotonic()
+    double mc_precise_monotonic()
 
 cdef extern from "mc_atomic.h" nogil:
     ctypedef uint64_t mc_counter

@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import sys
 import time
 
 
@@ -55,3 +56,42 @@ def clock_seconds(value):
 def wall_offset(now):
     """What to add to a cache-clock reading to get wall-clock seconds."""
     return time.time() - now
+
+
+def check_maxmemory(maxmemory):
+    """None, or a byte budget as an int >= 1."""
+    if maxmemory is None:
+        return None
+    if isinstance(maxmemory, bool) or not isinstance(maxmemory, numbers.Integral):
+        raise TypeError(f"maxmemory must be None or an int, not {type(maxmemory).__name__}")
+    if maxmemory < 1:
+        raise ValueError(f"maxmemory must be >= 1, got {maxmemory}")
+    return int(maxmemory)
+
+
+def check_optional_callable(name, fn):
+    """None, or a callable."""
+    if fn is not None and not callable(fn):
+        raise TypeError(f"{name} must be None or a callable, not {type(fn).__name__}")
+    return fn
+
+
+def check_monitor(monitor):
+    """None, or an object with a callable ``record_operation``."""
+    if monitor is not None and not callable(getattr(monitor, "record_operation", None)):
+        raise TypeError("monitor must have a record_operation(operation, duration, success, data_size) method")
+    return monitor
+
+
+def entry_size(getsizeof, key, value):
+    """What an entry weighs against ``maxmemory``: ``getsizeof(value)`` when the
+    cache was given one (checked to be an int >= 0), else the ``sys.getsizeof``
+    of key and value."""
+    if getsizeof is None:
+        return sys.getsizeof(key) + sys.getsizeof(value)
+    size = getsizeof(value)
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral):
+        raise TypeError(f"getsizeof must return an int, not {type(size).__name__}")
+    if size < 0:
+        raise ValueError(f"getsizeof must return a size >= 0, got {size}")
+    return int(size)

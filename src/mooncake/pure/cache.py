@@ -5,11 +5,12 @@ step for step, so that the hypothesis model test can hold the two side by side:
 
 * entries live in a dict in insertion order; that order is also the SIEVE
   queue (oldest first), and an overwrite keeps its place, as in the engine;
-* expiry uses a heapq of ``(expires_at, seq)`` with lazy deletion;
+* expiry uses a heapq of ``(expires_at, token, entry)`` with lazy deletion;
 * one clock reading per operation, taken after the arguments are checked and
-  the key is hashed;
-* references to removed keys and values are dropped only when the operation
-  is complete, because their ``__del__`` may call back into the cache.
+  the key is hashed (and weighed, with a byte budget);
+* what an operation removes goes to a graveyard: ``on_remove`` is called and
+  the references are dropped only when the operation is complete, because
+  both may run code that calls back into the cache.
 """
 
 import collections
@@ -18,23 +19,39 @@ import math
 import sys
 import threading
 import time
+import types
 
 from ..arguments import (
     check_access_log_size,
     check_clock,
+    check_maxmemory,
     check_maxsize,
+    check_monitor,
+    check_optional_callable,
     clock_seconds,
+    entry_size,
     ttl_seconds,
 )
+from ..cache_pickle import restore_cache
 from ..cache_views import AccessLogView, StorageView
+from ..memoize import memoize as _memoize
+from ..removal import RemovalReason
 
 _MISSING = object()
+EXPIRED, EVICTED, DELETED, REPLACED, CLEARED = (
+    RemovalReason.EXPIRED,
+    RemovalReason.EVICTED,
+    RemovalReason.DELETED,
+    RemovalReason.REPLACED,
+    RemovalReason.CLEARED,
+)
 
 
 class _Entry:
-    __slots__ = ("key", "value", "put_time", "ttl", "hits", "visited", "seq", "heap_token", "removed")
+    __slots__ = ("key", "value", "put_time", "ttl", "hits", "visited", "seq", "size",
+                 "heap_token", "removed")
 
-    def __init__(self, key, value, put_time, ttl, seq):
+    def __init__(self, key, value, put_time, ttl, seq, size):
         self.key = key
         self.value = value
         self.put_time = put_time
@@ -42,6 +59,7 @@ class _Entry:
         self.hits = 0
         self.visited = False
         self.seq = seq  # its place in the SIEVE queue: insertion order
+        self.size = size  # its weight against maxmemory (0 without a budget)
         self.heap_token = 0  # names its current item in the expiry heap
         self.removed = False
 
@@ -53,24 +71,48 @@ class _Entry:
         return now < self.put_time + self.ttl
 
 
+def _report_unraisable(source):
+    exc_type, exc_value, exc_traceback = sys.exc_info()
+    sys.unraisablehook(types.SimpleNamespace(
+        exc_type=exc_type, exc_value=exc_value, exc_traceback=exc_traceback,
+        err_msg=None, object=source,
+    ))
+
+
 class SimpleMooncake:
     """A key/value cache with a TTL per key and an optional size bound.
 
-    ``maxsize``: None (unbounded) or an int >= 1. ``clock``: None for the
-    built-in monotonic clock, or a zero-argument callable returning seconds.
+    ``SimpleMooncake(maxsize=None, *, clock=None, access_log_size=10000,
+    on_remove=None, maxmemory=None, getsizeof=None, monitor=None)``
+
+    ``maxsize``: None (unbounded) or an int >= 1; when a new key would exceed
+    it, expired entries go first, then one victim chosen by SIEVE.
+    ``clock``: None for the built-in monotonic clock, or a zero-argument
+    callable returning seconds; every expiry decision uses its readings.
     ``access_log_size``: how many recent get hits ``access_log`` keeps (0: none).
+    ``on_remove``: None, or ``on_remove(key, value, reason)`` called after each
+    removal (reason: a ``RemovalReason``), once the table is consistent.
+    ``maxmemory``: None, or a budget in bytes for the sum of entry weights:
+    ``getsizeof(value)`` if given, else ``sys.getsizeof(key) + sys.getsizeof(value)``.
+    ``monitor``: None, or a ``SimpleMonitor`` that records each operation.
     """
 
-    def __init__(self, maxsize=None, *, clock=None, access_log_size=10000):
+    def __init__(self, maxsize=None, *, clock=None, access_log_size=10000,
+                 on_remove=None, maxmemory=None, getsizeof=None, monitor=None):
         self._maxsize = check_maxsize(maxsize)
+        self._maxmemory = check_maxmemory(maxmemory)
         self._clock = check_clock(clock)
         log_size = check_access_log_size(access_log_size)
+        self._on_remove = check_optional_callable("on_remove", on_remove)
+        self._getsizeof = check_optional_callable("getsizeof", getsizeof)
+        self._monitor = check_monitor(monitor)
         self._lock = threading.RLock()
         self._entries = {}
         self._heap = []  # (expires_at, token, entry); stale items are skipped
         self._heap_tokens = 0
         self._next_seq = 0
         self._hand = 0  # SIEVE hand: the seq from which the next victim search starts
+        self._memory = 0  # sum of entry sizes, kept with a budget
         self._log = collections.deque(maxlen=log_size)
         self._log_size = log_size
         self._hits = self._misses = self._puts = 0
@@ -84,25 +126,40 @@ class SimpleMooncake:
             return time.monotonic()
         return clock_seconds(self._clock())
 
+    # -- the graveyard ----------------------------------------------------
+
+    def _release(self, graveyard):
+        """Call on_remove for each removal, then drop the references."""
+        callback = self._on_remove
+        for i, (key, value, reason) in enumerate(graveyard):
+            graveyard[i] = None
+            if callback is not None and reason is not None:
+                try:
+                    callback(key, value, reason)
+                except BaseException:
+                    _report_unraisable(callback)
+            del key, value  # here, as the engine drops each one after its callback
+        graveyard.clear()
+
     # -- the table --------------------------------------------------------
 
     def _find(self, key, now, graveyard):
         """The live entry for key, or None. An expired one met here is removed."""
         entry = self._entries.get(key)
         if entry is not None and not entry.is_live(now):
-            self._remove(entry, graveyard)
+            self._remove(entry, graveyard, EXPIRED)
             self._expirations += 1
             return None
         return entry
 
-    def _remove(self, entry, graveyard):
-        # Removing by the stored key object: identity matches first, so no
-        # user __eq__ runs while the table is being changed.
+    def _remove(self, entry, graveyard, reason):
+        # Removing by the stored key object: identity matches first.
         del self._entries[entry.key]
         entry.removed = True
+        self._memory -= entry.size
         # A stale heap item may outlive the entry: it must not keep the key
-        # and value alive. They are dropped when the operation is complete.
-        graveyard.append((entry.key, entry.value))
+        # and value alive.
+        graveyard.append((entry.key, entry.value, reason))
         entry.key = entry.value = None
 
     def _schedule(self, entry):
@@ -125,103 +182,166 @@ class SimpleMooncake:
         while self._heap and self._heap[0][0] <= now:
             item = heapq.heappop(self._heap)
             if self._is_current(item):
-                self._remove(item[2], graveyard)
+                self._remove(item[2], graveyard, EXPIRED)
                 removed += 1
         self._expirations += removed
         return removed
 
-    def _evict_one(self, graveyard):
+    def _evict_one(self, graveyard, spared):
         """Remove the SIEVE victim: from the hand towards newer entries, wrapping
-        around, the first entry not visited since the hand last passed it."""
-        queue = list(self._entries.values())
-        start = next((i for i, e in enumerate(queue) if e.seq >= self._hand), 0)
-        i = start
+        around, the first entry not visited since the hand last passed it
+        (never ``spared``, the entry a put is writing)."""
+        queue = [e for e in self._entries.values() if e is not spared]
+        i = next((i for i, e in enumerate(queue) if e.seq >= self._hand), 0)
         while queue[i].visited:
             queue[i].visited = False
             i = (i + 1) % len(queue)
         victim = queue[i]
         self._hand = victim.seq + 1
-        self._remove(victim, graveyard)
+        self._remove(victim, graveyard, EVICTED)
         self._evictions += 1
+
+    def _over_budget(self, extra_entries, extra_bytes):
+        return (self._maxsize is not None and len(self._entries) + extra_entries > self._maxsize) or (
+            self._maxmemory is not None and self._memory + extra_bytes > self._maxmemory)
+
+    def _make_room(self, extra_entries, extra_bytes, spared, now, graveyard):
+        """Free room for what a put adds: expired entries first, then SIEVE victims."""
+        if not self._over_budget(extra_entries, extra_bytes):
+            return
+        self._purge_expired(now, graveyard)
+        while self._over_budget(extra_entries, extra_bytes) and len(self._entries) > (spared is not None):
+            self._evict_one(graveyard, spared)
+
+    # -- the instrumented cache -------------------------------------------
+
+    def _record(self, operation, started, success, value=None):
+        elapsed = max(time.perf_counter() - started, 0.0)
+        try:
+            self._monitor.record_operation(
+                operation, elapsed, success, sys.getsizeof(value) if value is not None else 0)
+        except BaseException:
+            _report_unraisable(self._monitor)
+
+    def _timed(self, operation, call, success=bool, size_of=lambda result: None):
+        """Run ``call()``; with a monitor, record how long it took."""
+        if self._monitor is None:
+            return call()
+        started = time.perf_counter()
+        try:
+            result = call()
+        except BaseException:
+            self._record(operation, started, False)
+            raise
+        self._record(operation, started, success(result), size_of(result))
+        return result
 
     # -- the public API ---------------------------------------------------
 
     def put(self, key, value, ttl=3600):
-        """Store ``value`` under ``key`` for ``ttl`` seconds and return True.
+        """Store ``value`` under ``key`` for ``ttl`` seconds; return True.
 
         The entry is live while ``now < put_time + ttl``: ``ttl <= 0`` stores
         nothing and removes any older value of the key; ``math.inf`` never
-        expires. Overwriting a key never evicts. When the cache is full, expired
-        entries go first, then one SIEVE victim. Unhashable key or non-real ttl:
+        expires. Overwriting a key never evicts for ``maxsize``. When the cache
+        is full, expired entries go first, then SIEVE victims. With
+        ``maxmemory``, a value weighing more than the whole budget is refused:
+        put returns False and changes nothing. Unhashable key or non-real ttl:
         TypeError; NaN ttl: ValueError; the cache is then unchanged.
         """
         seconds = ttl_seconds(ttl)
+        return self._timed("put", lambda: self._put_one(key, value, seconds),
+                           size_of=lambda stored: value if stored else None)
+
+    def _put_one(self, key, value, seconds):
         hash(key)
+        size = 0
+        if self._maxmemory is not None:
+            size = entry_size(self._getsizeof, key, value)
+            if size > self._maxmemory:
+                return False
         graveyard = []
-        with self._lock:
-            now = self._now()
-            self._put(key, value, seconds, now, graveyard)
-        del graveyard[:]
+        try:
+            with self._lock:
+                self._put(key, value, seconds, size, self._now(), graveyard)
+        finally:
+            self._release(graveyard)
         return True
 
-    def _put(self, key, value, seconds, now, graveyard):
+    def _put(self, key, value, seconds, size, now, graveyard):
         entry = self._find(key, now, graveyard)
         self._puts += 1
         if seconds <= 0:
             if entry is not None:
-                self._remove(entry, graveyard)
+                self._remove(entry, graveyard, REPLACED)
             return
-        if entry is not None:
-            graveyard.append(entry.value)
-            entry.value = value
-            entry.put_time = now
-            entry.ttl = seconds
-            entry.hits = 0
-            entry.visited = True
+        if entry is None:
+            self._make_room(1, size, None, now, graveyard)
+            entry = _Entry(key, value, now, seconds, self._next_seq, size)
+            self._next_seq += 1
+            self._entries[key] = entry
+            self._memory += size
             self._schedule(entry)
             return
-        if self._maxsize is not None and len(self._entries) >= self._maxsize:
-            self._purge_expired(now, graveyard)
-            if len(self._entries) >= self._maxsize:
-                self._evict_one(graveyard)
-        entry = _Entry(key, value, now, seconds, self._next_seq)
-        self._next_seq += 1
-        self._entries[key] = entry
+        if self._maxmemory is not None:
+            self._make_room(0, size - entry.size, entry, now, graveyard)
+            self._memory += size - entry.size
+            entry.size = size
+        graveyard.append((entry.key, entry.value, REPLACED))
+        entry.value = value
+        entry.put_time = now
+        entry.ttl = seconds
+        entry.hits = 0
+        entry.visited = True
         self._schedule(entry)
 
     def get(self, key, default=None):
         """The live value of ``key``, else ``default``. Counts a hit or a miss; an
         expired entry met here is removed (an expiration and a miss)."""
+        result = self._timed(
+            "get", lambda: self._get_one(key),
+            success=lambda r: r is not _MISSING,
+            size_of=lambda r: r if r is not _MISSING else None,
+        )
+        return default if result is _MISSING else result
+
+    def _get_one(self, key):
         hash(key)
         graveyard = []
-        with self._lock:
-            now = self._now()
-            entry = self._find(key, now, graveyard)
-            if entry is None:
-                self._misses += 1
-                return default
-            self._hits += 1
-            entry.hits += 1
-            entry.visited = True
-            if self._log_size:
-                self._log.append((entry.key, now + self._wall_offset))
-            return entry.value
+        try:
+            with self._lock:
+                now = self._now()
+                entry = self._find(key, now, graveyard)
+                if entry is None:
+                    self._misses += 1
+                    return _MISSING
+                self._hits += 1
+                entry.hits += 1
+                entry.visited = True
+                if self._log_size:
+                    self._log.append((entry.key, now + self._wall_offset))
+                return entry.value
+        finally:
+            self._release(graveyard)
 
     def __getitem__(self, key):
+        """``cache[key]``: the live value; KeyError if absent or expired."""
         value = self.get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
         return value
 
     def __setitem__(self, key, value):
+        """``cache[key] = value``: put with the default ttl of 3600 seconds."""
         self.put(key, value)
 
     def delete(self, key):
         """Remove ``key``. True if a live entry was removed; False if it was absent
         or already expired (an expired one is removed and counted as expired)."""
-        return self._pop(key) is not _MISSING
+        return self._timed("delete", lambda: self._pop(key) is not _MISSING)
 
     def __delitem__(self, key):
+        """``del cache[key]``: KeyError if absent or expired."""
         if self._pop(key) is _MISSING:
             raise KeyError(key)
 
@@ -238,32 +358,40 @@ class SimpleMooncake:
     def _pop(self, key):
         hash(key)
         graveyard = []
-        with self._lock:
-            now = self._now()
-            entry = self._find(key, now, graveyard)
-            if entry is None:
-                return _MISSING
-            value = entry.value
-            self._remove(entry, graveyard)
-            self._deletes += 1
-            return value
+        try:
+            with self._lock:
+                entry = self._find(key, self._now(), graveyard)
+                if entry is None:
+                    return _MISSING
+                value = entry.value
+                self._remove(entry, graveyard, DELETED)
+                self._deletes += 1
+                return value
+        finally:
+            self._release(graveyard)
 
     def __contains__(self, key):
+        """True if ``key`` is live. Not a hit or a miss; an expired entry met here
+        is removed."""
         hash(key)
         graveyard = []
-        with self._lock:
-            return self._find(key, self._now(), graveyard) is not None
+        try:
+            with self._lock:
+                return self._find(key, self._now(), graveyard) is not None
+        finally:
+            self._release(graveyard)
 
     def ttl(self, key):
         """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None."""
         hash(key)
         graveyard = []
-        with self._lock:
-            now = self._now()
-            entry = self._find(key, now, graveyard)
-            if entry is None:
-                return None
-            return entry.expires_at - now
+        try:
+            with self._lock:
+                now = self._now()
+                entry = self._find(key, now, graveyard)
+                return None if entry is None else entry.expires_at - now
+        finally:
+            self._release(graveyard)
 
     def touch(self, key, ttl):
         """Restart a live key's TTL at ``ttl`` seconds from now. False if it is
@@ -271,91 +399,132 @@ class SimpleMooncake:
         seconds = ttl_seconds(ttl)
         hash(key)
         graveyard = []
-        with self._lock:
-            now = self._now()
-            entry = self._find(key, now, graveyard)
-            if entry is None:
-                return False
-            entry.put_time = now
-            entry.ttl = seconds
-            if seconds <= 0:
-                self._remove(entry, graveyard)
-                self._expirations += 1
-            else:
-                self._schedule(entry)
-            return True
+        try:
+            with self._lock:
+                now = self._now()
+                entry = self._find(key, now, graveyard)
+                if entry is None:
+                    return False
+                if seconds <= 0:
+                    self._remove(entry, graveyard, EXPIRED)
+                    self._expirations += 1
+                else:
+                    entry.put_time = now
+                    entry.ttl = seconds
+                    self._schedule(entry)
+                return True
+        finally:
+            self._release(graveyard)
 
     def cleanup_expired(self):
-        """Remove every expired entry; return how many were removed."""
+        """Remove every expired entry and return how many were removed."""
+        return self._timed("cleanup_expired", self._cleanup, success=lambda n: True)
+
+    def _cleanup(self):
         graveyard = []
-        with self._lock:
-            return self._purge_expired(self._now(), graveyard)
+        try:
+            with self._lock:
+                return self._purge_expired(self._now(), graveyard)
+        finally:
+            self._release(graveyard)
 
     def clear(self):
-        """Remove every entry. Counters and the access log are kept."""
-        with self._lock:
-            graveyard = []
-            entries = list(self._entries.values())
-            self._entries.clear()
-            for entry in entries:
-                entry.removed = True
-                graveyard.append((entry.key, entry.value))
-                entry.key = entry.value = None
-            self._heap.clear()
-            self._hand = 0
-        del graveyard[:]
+        """Remove every entry (on_remove gets reason "cleared" for each).
+        Counters and the access log are kept."""
+        graveyard = []
+        try:
+            with self._lock:
+                entries = list(self._entries.values())
+                self._entries.clear()
+                self._heap.clear()
+                self._hand = 0
+                self._memory = 0
+                for entry in entries:
+                    entry.removed = True
+                    graveyard.append((entry.key, entry.value, CLEARED))
+                    entry.key = entry.value = None
+        finally:
+            self._release(graveyard)
 
     def __len__(self):
         """The number of live entries (expired ones are removed first)."""
         graveyard = []
-        with self._lock:
-            self._purge_expired(self._now(), graveyard)
-            return len(self._entries)
+        try:
+            with self._lock:
+                self._purge_expired(self._now(), graveyard)
+                return len(self._entries)
+        finally:
+            self._release(graveyard)
 
-    def _live_entries(self):
+    def _live_entries(self, purge=True):
+        """The live entries, oldest first, and the clock reading they were taken at."""
         graveyard = []
-        with self._lock:
-            self._purge_expired(self._now(), graveyard)
-            return list(self._entries.values())
+        try:
+            with self._lock:
+                now = self._now()
+                if purge:
+                    self._purge_expired(now, graveyard)
+                return [e for e in self._entries.values() if e.is_live(now)], now
+        finally:
+            self._release(graveyard)
 
     def keys(self):
         """A list of the live keys, oldest first."""
-        return [e.key for e in self._live_entries()]
+        return [e.key for e in self._live_entries()[0]]
 
     def values(self):
         """A list of the live values, in key order."""
-        return [e.value for e in self._live_entries()]
+        return [e.value for e in self._live_entries()[0]]
 
     def items(self):
         """A list of the live ``(key, value)`` pairs, in key order."""
-        return [(e.key, e.value) for e in self._live_entries()]
+        return [(e.key, e.value) for e in self._live_entries()[0]]
 
     def __iter__(self):
+        """Iterate over a snapshot of the live keys."""
         return iter(self.keys())
 
     def get_many(self, keys):
         """``{key: value}`` for the live ones among ``keys``; each counts a hit or a miss."""
         keys = list(keys)
-        for key in keys:
-            hash(key)
-        found = {}
-        for key in keys:
-            value = self.get(key, _MISSING)
-            if value is not _MISSING:
-                found[key] = value
-        return found
+
+        def fetch():
+            for key in keys:
+                hash(key)  # an unhashable key fails before anything is counted
+            found = {}
+            for key in keys:
+                value = self._get_one(key)
+                if value is not _MISSING:
+                    found[key] = value
+            return found
+
+        return self._timed("get_many", fetch, success=lambda found: len(found) == len(keys))
 
     def put_many(self, items, ttl=3600):
         """Store every ``(key, value)`` of a mapping or iterable of pairs with one
-        ``ttl``; return how many were stored (0 when ``ttl <= 0``). A bad ttl, a
-        malformed pair or an unhashable key raises before anything is stored."""
+        ``ttl``; return how many were stored (0 when ``ttl <= 0``; values refused
+        by ``maxmemory`` are not counted). A bad ttl, a malformed pair or an
+        unhashable key raises before anything is stored."""
         seconds = ttl_seconds(ttl)
         pairs = list(items.items()) if hasattr(items, "keys") else [_as_pair(p) for p in items]
-        for key, _ in pairs:
-            hash(key)
-        for key, value in pairs:
-            self.put(key, value, seconds)
-        return len(pairs) if seconds > 0 else 0
+
+        def store():
+            for key, _ in pairs:
+                hash(key)  # an unhashable key fails before anything is stored
+            stored = sum(self._put_one(key, value, seconds) for key, value in pairs)
+            return stored if seconds > 0 else 0
+
+        return self._timed("put_many", store, success=lambda n: True)
+
+    def memoize(self, ttl=3600, key=None):
+        """Decorate a function or coroutine function to cache its results here.
+        See ``mooncake.memoize`` for the rules."""
+        return _memoize(self, ttl=ttl, key=key)
+
+    def memoize_method(self, ttl=3600, key=None):
+        """Like ``memoize``, for methods: results are cached per instance, and
+        the cache holds no reference to the instance."""
+        return _memoize(self, ttl=ttl, key=key, per_instance=True)
 
     @property
     def storage(self):
@@ -371,19 +540,26 @@ class SimpleMooncake:
     def maxsize(self):
         return self._maxsize
 
+    @property
+    def maxmemory(self):
+        return self._maxmemory
+
     def _entry_info(self, key):
         hash(key)
         graveyard = []
-        with self._lock:
-            entry = self._find(key, self._now(), graveyard)
-            if entry is None:
-                return None
-            return {
-                "value": entry.value,
-                "created_at": entry.put_time + self._wall_offset,
-                "ttl": entry.ttl,
-                "access_count": entry.hits,
-            }
+        try:
+            with self._lock:
+                entry = self._find(key, self._now(), graveyard)
+                if entry is None:
+                    return None
+                return {
+                    "value": entry.value,
+                    "created_at": entry.put_time + self._wall_offset,
+                    "ttl": entry.ttl,
+                    "access_count": entry.hits,
+                }
+        finally:
+            self._release(graveyard)
 
     def _access_log_snapshot(self):
         with self._lock:
@@ -392,11 +568,15 @@ class SimpleMooncake:
     def get_stats(self):
         """Counters and sizes; expired entries are removed first.
 
-        ``memory_usage`` is the sum of ``sys.getsizeof`` of the live keys and
-        values, measured now (O(n)).
+        ``memory_usage`` is the sum of the live entries' sizes: with
+        ``maxmemory``, the weights taken at put (the budget's own accounting);
+        without, ``sys.getsizeof`` of each live key and value, measured now (O(n)).
         """
-        entries = self._live_entries()
-        memory = sum(sys.getsizeof(e.key) + sys.getsizeof(e.value) for e in entries)
+        entries, _ = self._live_entries()
+        if self._maxmemory is not None:
+            memory = self._memory
+        else:
+            memory = sum(sys.getsizeof(e.key) + sys.getsizeof(e.value) for e in entries)
         with self._lock:
             lookups = self._hits + self._misses
             return {
@@ -411,7 +591,39 @@ class SimpleMooncake:
                 "expirations": self._expirations,
                 "evictions": self._evictions,
                 "maxsize": self._maxsize,
+                "maxmemory": self._maxmemory,
             }
+
+    # -- pickling and copying ---------------------------------------------
+
+    def __reduce__(self):
+        """Live entries with their remaining TTLs, settings and counters; expired
+        entries are left behind, and so are the access log and hit counts per entry."""
+        return (restore_cache, (type(self), self._state()))
+
+    def _state(self):
+        entries, now = self._live_entries(purge=False)
+        with self._lock:
+            return {
+                "settings": {
+                    "maxsize": self._maxsize,
+                    "clock": self._clock,
+                    "access_log_size": self._log_size,
+                    "on_remove": self._on_remove,
+                    "maxmemory": self._maxmemory,
+                    "getsizeof": self._getsizeof,
+                    "monitor": self._monitor,
+                },
+                "entries": [(e.key, e.value, e.expires_at - now) for e in entries],
+                "counters": (self._hits, self._misses, self._puts, self._deletes,
+                             self._expirations, self._evictions),
+            }
+
+    def _finish_restore(self, counters, monitor):
+        with self._lock:
+            (self._hits, self._misses, self._puts, self._deletes,
+             self._expirations, self._evictions) = counters
+            self._monitor = check_monitor(monitor)
 
     def __repr__(self):
         return f"{type(self).__name__}(maxsize={self._maxsize!r}, entries={len(self._entries)})"

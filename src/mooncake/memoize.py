@@ -1,0 +1,218 @@
+"""``cache.memoize``: cache a function's results, with one call per key at a time.
+
+The rules, for plain functions and coroutine functions alike:
+
+* The cache key is ``(wrapper token, positional args, sorted keyword items)``,
+  or ``(wrapper token, key(*args, **kwargs))`` with a ``key`` callable. So
+  ``f(1, 23)`` and ``f(12, 3)`` differ, keyword order does not matter, and two
+  memoized functions sharing one cache never see each other's results.
+  ``f(1, b=2)`` and ``f(1, 2)`` are different keys, as with functools.lru_cache.
+* Exceptions are not cached.
+* Single flight: while one caller computes a key, other callers of the same
+  key wait for that result (threads block, coroutines await) instead of
+  computing it again. If the computation fails (or, for coroutines, is
+  cancelled), the waiters wake up and retry; one of them computes next. A
+  thread that re-enters its own computation (recursion on the same key) calls
+  the function directly rather than wait for itself.
+* ``per_instance=True`` (``cache.memoize_method``) is for methods: the first
+  argument is the instance, and it enters the key as a token private to that
+  instance, so the cache holds no reference to the instance and two instances
+  that compare equal still get separate results. The instance must support
+  weak references. Results of an instance that died stay until their TTL or
+  eviction removes them.
+* ``wrapper.cache_info()`` returns ``CacheInfo(hits, misses, size)``, where
+  size counts this function's live entries (O(n) in the cache size);
+  ``wrapper.cache_clear()`` removes them and zeroes hits and misses.
+"""
+
+import asyncio
+import collections
+import functools
+import inspect
+import threading
+import weakref
+
+from .arguments import ttl_seconds
+
+CacheInfo = collections.namedtuple("CacheInfo", ["hits", "misses", "size"])
+
+_MISSING = object()
+_KWARGS = object()  # separates positional from keyword arguments in a key
+
+
+class _Token:
+    """Names one memoized function (or one instance) inside cache keys."""
+
+    __slots__ = ("__weakref__", "label")
+
+    def __init__(self, label):
+        self.label = label
+
+    def __repr__(self):
+        return f"<memoize {self.label}>"
+
+
+class _InstanceTokens:
+    """A token per live instance, found by identity, holding no reference to it."""
+
+    def __init__(self):
+        self._tokens = {}
+        self._lock = threading.Lock()
+
+    def token_for(self, instance):
+        ident = id(instance)
+        with self._lock:
+            found = self._tokens.get(ident)
+            if found is not None and found[0]() is instance:
+                return found[1]
+        token = _Token(f"instance of {type(instance).__qualname__}")
+        try:
+            ref = weakref.ref(instance, functools.partial(self._forget, ident))
+        except TypeError:
+            raise TypeError(
+                f"memoize_method needs instances that support weak references; "
+                f"{type(instance).__qualname__} does not (add '__weakref__' to its __slots__)"
+            ) from None
+        with self._lock:
+            self._tokens[ident] = (ref, token)
+        return token
+
+    def _forget(self, ident, ref):
+        with self._lock:
+            found = self._tokens.get(ident)
+            if found is not None and found[0] is ref:
+                del self._tokens[ident]
+
+
+class _Flight:
+    """One computation in progress, shared by the callers of one key."""
+
+    __slots__ = ("owner", "done", "ok", "result")
+
+    def __init__(self, owner):
+        self.owner = owner
+        self.done = threading.Event()
+        self.ok = False
+        self.result = None
+
+
+def memoize(cache, ttl=3600, key=None, per_instance=False):
+    """Return a decorator caching a function's results in ``cache`` for ``ttl`` seconds."""
+    seconds = ttl_seconds(ttl)
+    if key is not None and not callable(key):
+        raise TypeError(f"key must be None or a callable, not {type(key).__name__}")
+
+    def decorate(func):
+        if not callable(func):
+            raise TypeError(f"memoize decorates callables, not {type(func).__name__}")
+        token = _Token(getattr(func, "__qualname__", repr(func)))
+        instances = _InstanceTokens() if per_instance else None
+        lock = threading.Lock()
+        flights = {}
+        stats = {"hits": 0, "misses": 0}
+
+        def make_key(args, kwargs):
+            prefix = (token,)
+            if per_instance:
+                if not args:
+                    raise TypeError("memoize_method needs the instance as first argument")
+                prefix = (token, instances.token_for(args[0]))
+                args = args[1:]
+            if key is not None:
+                return prefix + (key(*args, **kwargs),)
+            if kwargs:
+                return prefix + (args, _KWARGS, tuple(sorted(kwargs.items())))
+            return prefix + (args,)
+
+        def count(outcome):
+            with lock:
+                stats[outcome] += 1
+
+        def cache_info():
+            size = sum(1 for k in cache.keys() if type(k) is tuple and k and k[0] is token)
+            with lock:
+                return CacheInfo(stats["hits"], stats["misses"], size)
+
+        def cache_clear():
+            for k in cache.keys():
+                if type(k) is tuple and k and k[0] is token:
+                    cache.delete(k)
+            with lock:
+                stats["hits"] = stats["misses"] = 0
+
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def wrapper(*args, **kwargs):
+                k = make_key(args, kwargs)
+                while True:
+                    value = cache.get(k, _MISSING)
+                    if value is not _MISSING:
+                        count("hits")
+                        return value
+                    loop = asyncio.get_running_loop()
+                    with lock:
+                        flight = flights.get((loop, k))
+                        leader = flight is None
+                        if leader:
+                            flight = flights[(loop, k)] = loop.create_future()
+                    if not leader:
+                        ok, result = await asyncio.shield(flight)
+                        if ok:
+                            count("hits")
+                            return result
+                        continue  # the leader failed: retry
+                    count("misses")
+                    outcome = (False, None)
+                    try:
+                        result = await func(*args, **kwargs)
+                        cache.put(k, result, seconds)
+                        outcome = (True, result)
+                        return result
+                    finally:
+                        with lock:
+                            del flights[(loop, k)]
+                        flight.set_result(outcome)
+
+        else:
+
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                k = make_key(args, kwargs)
+                me = threading.get_ident()
+                while True:
+                    value = cache.get(k, _MISSING)
+                    if value is not _MISSING:
+                        count("hits")
+                        return value
+                    with lock:
+                        flight = flights.get(k)
+                        leader = flight is None
+                        if leader:
+                            flight = flights[k] = _Flight(me)
+                    if not leader:
+                        if flight.owner == me:  # recursion on our own key
+                            count("misses")
+                            return func(*args, **kwargs)
+                        flight.done.wait()
+                        if flight.ok:
+                            count("hits")
+                            return flight.result
+                        continue  # the leader failed: retry
+                    count("misses")
+                    try:
+                        result = func(*args, **kwargs)
+                        cache.put(k, result, seconds)
+                        flight.ok, flight.result = True, result
+                        return result
+                    finally:
+                        with lock:
+                            del flights[k]
+                        flight.done.set()
+
+        wrapper.cache_info = cache_info
+        wrapper.cache_clear = cache_clear
+        wrapper.cache = cache
+        return wrapper
+
+    return decorate
