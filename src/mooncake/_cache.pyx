@@ -149,8 +149,8 @@ cdef inline double put_time(Entry *e) noexcept nogil:
 
 
 ctypedef struct Removal:
-    PyObject *key            # owned
-    PyObject *value          # owned; NULL when only a key is dropped (access log)
+    PyObject *key            # owned; NULL when only a value is dropped
+    PyObject *value          # owned; NULL when only a key is dropped
     int reason               # an index into _REASONS; REASON_NONE: no callback
 
 
@@ -205,9 +205,14 @@ cdef inline void grave_push(Graveyard *g, PyObject *key, PyObject *value, int re
     g.length += 1
 
 
-cdef void grave_release(Graveyard *g, object on_remove) noexcept:
+cdef inline void grave_release(Graveyard *g, object on_remove) noexcept:
     """Make the on_remove calls, then drop the references. Both may run Python
     code that re-enters the cache, which is consistent by now."""
+    if g.length:  # most operations remove nothing
+        grave_empty(g, on_remove)
+
+
+cdef void grave_empty(Graveyard *g, object on_remove) noexcept:
     cdef Removal *items = g.items
     cdef Py_ssize_t n = g.length
     cdef Py_ssize_t i
@@ -217,7 +222,8 @@ cdef void grave_release(Graveyard *g, object on_remove) noexcept:
     for i in range(n):
         if on_remove is not None and items[i].reason != REASON_NONE:
             _notify(on_remove, <object>items[i].key, <object>items[i].value, items[i].reason)
-        Py_DECREF(<object>items[i].key)
+        if items[i].key != NULL:
+            Py_DECREF(<object>items[i].key)
         if items[i].value != NULL:
             Py_DECREF(<object>items[i].value)
     if items != g.inline_items:
@@ -842,9 +848,12 @@ cdef class SimpleMooncake:
             self.sizes[ix] = size
             grave_reserve(grave, 1)
         e = &self.entries[ix]
-        Py_INCREF(<object>e.key)
         Py_INCREF(value)
-        grave_push(grave, e.key, e.value, REASON_REPLACED)
+        if self.on_remove is None:
+            grave_push(grave, NULL, e.value, REASON_NONE)
+        else:
+            Py_INCREF(<object>e.key)
+            grave_push(grave, e.key, e.value, REASON_REPLACED)
         e.value = <PyObject *>value
         e.expires = now + seconds
         e.ttl = seconds
@@ -889,6 +898,8 @@ cdef class SimpleMooncake:
         cdef Py_ssize_t ix = self._find(key, h, now, grave)
         cdef Entry *e
         cdef LogItem *slot
+        cdef PyObject *dropped = NULL
+        cdef object value
         if ix < 0:
             mc_counter_add(&self.misses, 1)
             return _MISSING
@@ -900,7 +911,7 @@ cdef class SimpleMooncake:
         if self.log_capacity:
             slot = &self.log[self.log_next]
             if self.log_len == self.log_capacity:
-                grave_push(grave, slot.key, NULL, REASON_NONE)  # room: _find removed nothing
+                dropped = slot.key
             else:
                 self.log_len += 1
             Py_INCREF(<object>e.key)
@@ -909,7 +920,12 @@ cdef class SimpleMooncake:
             self.log_next += 1
             if self.log_next == self.log_capacity:
                 self.log_next = 0
-        return <object>e.value
+        value = <object>e.value
+        if dropped != NULL:
+            # The table is consistent and we hold the value: a __del__ of the
+            # key leaving the log may now run, even re-enter the cache.
+            Py_DECREF(<object>dropped)
+        return value
 
     def __getitem__(self, key):
         """``cache[key]``: the live value; KeyError if absent or expired."""
