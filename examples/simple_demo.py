@@ -106,6 +106,38 @@ def bad_input():
     print("the cache still holds:", cache.items())
 
 
+def memoize_and_callbacks():
+    heading("Memoize and removal callbacks")
+    removed = []
+    cache = SimpleMooncake(maxsize=2, on_remove=lambda key, value, reason: removed.append((key, str(reason))))
+    calls = []
+
+    @cache.memoize(ttl=60)
+    def square(n):
+        calls.append(n)
+        return n * n
+
+    print("square(4), square(4), square(5) ->", square(4), square(4), square(5))
+    print("the function ran for:", calls, "|", square.cache_info())
+    cache.put("extra", 1)  # the cache holds 2: SIEVE evicts one memoized result
+    cache.delete("extra")
+    print("on_remove saw:", [reason for _, reason in removed])
+
+
+def instrumented_cache():
+    heading("An instrumented cache")
+    monitor = mooncake.SimpleMonitor()
+    cache = SimpleMooncake(monitor=monitor)
+    for i in range(1000):
+        cache.put(i, str(i))
+        cache.get(i if i % 4 else -1)  # one lookup in four misses
+    summary = monitor.get_performance_summary()
+    for op in ("put", "get"):
+        row = summary[op]
+        print(f"{op}: {row['count']} calls, success {row['success_rate']:.0%}, "
+              f"p50 {row['p50'] * 1e9:.0f} ns, p99 {row['p99'] * 1e9:.0f} ns")
+
+
 def main():
     engine = "Cython engine" if mooncake.ACCELERATED else "pure-Python twin"
     print(f"mooncake {mooncake.__version__} on Python {sys.version.split()[0]} ({engine})")
@@ -114,6 +146,8 @@ def main():
     size_bound()
     concurrency()
     bad_input()
+    memoize_and_callbacks()
+    instrumented_cache()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from monitor_demo import run_monitor_demos
 
