@@ -6,24 +6,28 @@ import sys
 import time
 
 
+def _check_count(name, value, minimum):
+    """An int >= ``minimum``; bool is refused (``maxsize=True`` is surely a mistake)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
 def check_maxsize(maxsize):
-    """None, or an int >= 1 (bool is refused: ``maxsize=True`` is surely a mistake)."""
-    if maxsize is None:
-        return None
-    if isinstance(maxsize, bool) or not isinstance(maxsize, numbers.Integral):
-        raise TypeError(f"maxsize must be None or an int, not {type(maxsize).__name__}")
-    if maxsize < 1:
-        raise ValueError(f"maxsize must be >= 1, got {maxsize}")
-    return int(maxsize)
+    """None, or an int >= 1."""
+    return None if maxsize is None else _check_count("maxsize", maxsize, 1)
+
+
+def check_maxmemory(maxmemory):
+    """None, or a byte budget as an int >= 1."""
+    return None if maxmemory is None else _check_count("maxmemory", maxmemory, 1)
 
 
 def check_access_log_size(size):
     """An int >= 0; 0 turns the access log off."""
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-        raise TypeError(f"access_log_size must be an int, not {type(size).__name__}")
-    if size < 0:
-        raise ValueError(f"access_log_size must be >= 0, got {size}")
-    return int(size)
+    return _check_count("access_log_size", size, 0)
 
 
 def check_clock(clock):
@@ -33,40 +37,28 @@ def check_clock(clock):
     return clock
 
 
+def _real_seconds(value, wrong_type, is_nan):
+    if isinstance(value, (str, bytes, complex)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{wrong_type}, not {type(value).__name__}")
+    seconds = float(value)
+    if math.isnan(seconds):
+        raise ValueError(is_nan)
+    return seconds
+
+
 def ttl_seconds(ttl):
     """A TTL as a float: any real number but NaN; ``math.inf`` never expires."""
-    if isinstance(ttl, (str, bytes, complex)) or not isinstance(ttl, numbers.Real):
-        raise TypeError(f"ttl must be a real number of seconds, not {type(ttl).__name__}")
-    seconds = float(ttl)
-    if math.isnan(seconds):
-        raise ValueError("ttl must not be NaN")
-    return seconds
+    return _real_seconds(ttl, "ttl must be a real number of seconds", "ttl must not be NaN")
 
 
 def clock_seconds(value):
     """Check what a user clock returned: a real number, not NaN."""
-    if isinstance(value, (str, bytes, complex)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"clock() must return a real number, not {type(value).__name__}")
-    seconds = float(value)
-    if math.isnan(seconds):
-        raise ValueError("clock() returned NaN")
-    return seconds
+    return _real_seconds(value, "clock() must return a real number", "clock() returned NaN")
 
 
 def wall_offset(now):
     """What to add to a cache-clock reading to get wall-clock seconds."""
     return time.time() - now
-
-
-def check_maxmemory(maxmemory):
-    """None, or a byte budget as an int >= 1."""
-    if maxmemory is None:
-        return None
-    if isinstance(maxmemory, bool) or not isinstance(maxmemory, numbers.Integral):
-        raise TypeError(f"maxmemory must be None or an int, not {type(maxmemory).__name__}")
-    if maxmemory < 1:
-        raise ValueError(f"maxmemory must be >= 1, got {maxmemory}")
-    return int(maxmemory)
 
 
 def check_optional_callable(name, fn):

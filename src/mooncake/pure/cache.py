@@ -14,6 +14,7 @@ step for step, so that the hypothesis model test can hold the two side by side:
 """
 
 import collections
+import contextlib
 import heapq
 import math
 import sys
@@ -141,6 +142,17 @@ class SimpleMooncake:
             del key, value  # here, as the engine drops each one after its callback
         graveyard.clear()
 
+    @contextlib.contextmanager
+    def _operation(self):
+        """One public operation: under the lock, with one clock reading and a
+        graveyard that is emptied once the operation is complete."""
+        graveyard = []
+        try:
+            with self._lock:
+                yield self._now(), graveyard
+        finally:
+            self._release(graveyard)
+
     # -- the table --------------------------------------------------------
 
     def _find(self, key, now, graveyard):
@@ -260,12 +272,8 @@ class SimpleMooncake:
             size = entry_size(self._getsizeof, key, value)
             if size > self._maxmemory:
                 return False
-        graveyard = []
-        try:
-            with self._lock:
-                self._put(key, value, seconds, size, self._now(), graveyard)
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            self._put(key, value, seconds, size, now, graveyard)
         return True
 
     def _put(self, key, value, seconds, size, now, graveyard):
@@ -307,22 +315,17 @@ class SimpleMooncake:
 
     def _get_one(self, key):
         hash(key)
-        graveyard = []
-        try:
-            with self._lock:
-                now = self._now()
-                entry = self._find(key, now, graveyard)
-                if entry is None:
-                    self._misses += 1
-                    return _MISSING
-                self._hits += 1
-                entry.hits += 1
-                entry.visited = True
-                if self._log_size:
-                    self._log.append((entry.key, now + self._wall_offset))
-                return entry.value
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            entry = self._find(key, now, graveyard)
+            if entry is None:
+                self._misses += 1
+                return _MISSING
+            self._hits += 1
+            entry.hits += 1
+            entry.visited = True
+            if self._log_size:
+                self._log.append((entry.key, now + self._wall_offset))
+            return entry.value
 
     def __getitem__(self, key):
         """``cache[key]``: the live value; KeyError if absent or expired."""
@@ -357,116 +360,81 @@ class SimpleMooncake:
 
     def _pop(self, key):
         hash(key)
-        graveyard = []
-        try:
-            with self._lock:
-                entry = self._find(key, self._now(), graveyard)
-                if entry is None:
-                    return _MISSING
-                value = entry.value
-                self._remove(entry, graveyard, DELETED)
-                self._deletes += 1
-                return value
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            entry = self._find(key, now, graveyard)
+            if entry is None:
+                return _MISSING
+            value = entry.value
+            self._remove(entry, graveyard, DELETED)
+            self._deletes += 1
+            return value
 
     def __contains__(self, key):
         """True if ``key`` is live. Not a hit or a miss; an expired entry met here
         is removed."""
         hash(key)
-        graveyard = []
-        try:
-            with self._lock:
-                return self._find(key, self._now(), graveyard) is not None
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            return self._find(key, now, graveyard) is not None
 
     def ttl(self, key):
         """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None."""
         hash(key)
-        graveyard = []
-        try:
-            with self._lock:
-                now = self._now()
-                entry = self._find(key, now, graveyard)
-                return None if entry is None else entry.expires_at - now
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            entry = self._find(key, now, graveyard)
+            return None if entry is None else entry.expires_at - now
 
     def touch(self, key, ttl):
         """Restart a live key's TTL at ``ttl`` seconds from now. False if it is
         absent or expired. ``ttl <= 0`` expires the entry at once (still True)."""
         seconds = ttl_seconds(ttl)
         hash(key)
-        graveyard = []
-        try:
-            with self._lock:
-                now = self._now()
-                entry = self._find(key, now, graveyard)
-                if entry is None:
-                    return False
-                if seconds <= 0:
-                    self._remove(entry, graveyard, EXPIRED)
-                    self._expirations += 1
-                else:
-                    entry.put_time = now
-                    entry.ttl = seconds
-                    self._schedule(entry)
-                return True
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            entry = self._find(key, now, graveyard)
+            if entry is None:
+                return False
+            if seconds <= 0:
+                self._remove(entry, graveyard, EXPIRED)
+                self._expirations += 1
+            else:
+                entry.put_time = now
+                entry.ttl = seconds
+                self._schedule(entry)
+            return True
 
     def cleanup_expired(self):
         """Remove every expired entry and return how many were removed."""
         return self._timed("cleanup_expired", self._cleanup, success=lambda n: True)
 
     def _cleanup(self):
-        graveyard = []
-        try:
-            with self._lock:
-                return self._purge_expired(self._now(), graveyard)
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            return self._purge_expired(now, graveyard)
 
     def clear(self):
         """Remove every entry (on_remove gets reason "cleared" for each).
         Counters and the access log are kept."""
-        graveyard = []
-        try:
-            with self._lock:
-                entries = list(self._entries.values())
-                self._entries.clear()
-                self._heap.clear()
-                self._hand = 0
-                self._memory = 0
-                for entry in entries:
-                    entry.removed = True
-                    graveyard.append((entry.key, entry.value, CLEARED))
-                    entry.key = entry.value = None
-        finally:
-            self._release(graveyard)
+        with self._operation() as (_, graveyard):
+            entries = list(self._entries.values())
+            self._entries.clear()
+            self._heap.clear()
+            self._hand = 0
+            self._memory = 0
+            for entry in entries:
+                entry.removed = True
+                graveyard.append((entry.key, entry.value, CLEARED))
+                entry.key = entry.value = None
 
     def __len__(self):
         """The number of live entries (expired ones are removed first)."""
-        graveyard = []
-        try:
-            with self._lock:
-                self._purge_expired(self._now(), graveyard)
-                return len(self._entries)
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            self._purge_expired(now, graveyard)
+            return len(self._entries)
 
     def _live_entries(self, purge=True):
         """The live entries, oldest first, and the clock reading they were taken at."""
-        graveyard = []
-        try:
-            with self._lock:
-                now = self._now()
-                if purge:
-                    self._purge_expired(now, graveyard)
-                return [e for e in self._entries.values() if e.is_live(now)], now
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            if purge:
+                self._purge_expired(now, graveyard)
+            return [e for e in self._entries.values() if e.is_live(now)], now
 
     def keys(self):
         """A list of the live keys, oldest first."""
@@ -546,20 +514,16 @@ class SimpleMooncake:
 
     def _entry_info(self, key):
         hash(key)
-        graveyard = []
-        try:
-            with self._lock:
-                entry = self._find(key, self._now(), graveyard)
-                if entry is None:
-                    return None
-                return {
-                    "value": entry.value,
-                    "created_at": entry.put_time + self._wall_offset,
-                    "ttl": entry.ttl,
-                    "access_count": entry.hits,
-                }
-        finally:
-            self._release(graveyard)
+        with self._operation() as (now, graveyard):
+            entry = self._find(key, now, graveyard)
+            if entry is None:
+                return None
+            return {
+                "value": entry.value,
+                "created_at": entry.put_time + self._wall_offset,
+                "ttl": entry.ttl,
+                "access_count": entry.hits,
+            }
 
     def _access_log_snapshot(self):
         with self._lock:
