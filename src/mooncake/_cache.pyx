@@ -208,8 +208,19 @@ cdef inline void grave_push(Graveyard *g, PyObject *key, PyObject *value, int re
 cdef inline void grave_release(Graveyard *g, object on_remove) noexcept:
     """Make the on_remove calls, then drop the references. Both may run Python
     code that re-enters the cache, which is consistent by now."""
-    if g.length:  # most operations remove nothing
-        grave_empty(g, on_remove)
+    cdef Removal r
+    if g.length == 0:  # most operations remove nothing
+        return
+    if g.length == 1 and g.items == g.inline_items and g.items[0].reason == REASON_NONE:
+        # the old value of an overwrite, with no callback to make
+        r = g.items[0]
+        g.length = 0
+        if r.key != NULL:
+            Py_DECREF(<object>r.key)
+        if r.value != NULL:
+            Py_DECREF(<object>r.value)
+        return
+    grave_empty(g, on_remove)
 
 
 cdef void grave_empty(Graveyard *g, object on_remove) noexcept:
@@ -437,18 +448,22 @@ cdef class SimpleMooncake:
         return 0
 
     cdef int _rebuild(self, Py_ssize_t needed) except -1:
-        """Squeeze out holes into buffers sized for ``needed`` live entries.
+        """Squeeze out holes, in place, and resize for ``needed`` live entries.
 
         Keeps the records' order (the SIEVE queue), remaps heap positions and
         the hand. Runs no Python code; MemoryError leaves the table as it was.
+
+        Implementation note: the record array is compacted in place and
+        resized with realloc, never copied into a second buffer. Large blocks
+        are mmapped, so realloc can move their pages (mremap) instead of
+        copying, and no freed half-size array lingers in the process's heap:
+        resident memory stays close to the records actually held.
         """
         cdef Py_ssize_t nslots = MIN_SLOTS
         cdef Py_ssize_t cap, i, j, slot, old_hand
         cdef size_t perturb
         cdef int32_t *indices
-        cdef Entry *entries
-        cdef Py_ssize_t *sizes = NULL
-        cdef uint32_t *heap
+        cdef void *grown
         cdef Entry *e
         while usable(nslots) < needed + (needed >> 1) + 1 and nslots < MAX_SLOTS:
             nslots <<= 1
@@ -456,19 +471,24 @@ cdef class SimpleMooncake:
             raise MemoryError("SimpleMooncake cannot hold that many entries")
         cap = usable(nslots)
         indices = <int32_t *>PyMem_Malloc(nslots * sizeof(int32_t))
-        entries = <Entry *>PyMem_Malloc(cap * sizeof(Entry))
-        if self.sizes != NULL:
-            sizes = <Py_ssize_t *>PyMem_Malloc(cap * sizeof(Py_ssize_t))
-        heap = NULL
-        if indices != NULL and entries != NULL and (self.sizes == NULL or sizes != NULL):
-            # cap >= needed >= heap_len, so a shrinking realloc keeps the heap.
-            heap = <uint32_t *>PyMem_Realloc(self.heap, cap * sizeof(uint32_t))
-        if heap == NULL:
-            PyMem_Free(indices)
-            PyMem_Free(entries)
-            PyMem_Free(sizes)
+        if indices == NULL:
             raise MemoryError()
-        self.heap = heap
+        if cap > self.capacity:
+            # Grow first: a failed realloc leaves the old block as it was, and a
+            # block that did grow is only larger than the capacity we record.
+            grown = PyMem_Realloc(self.entries, cap * sizeof(Entry))
+            if grown != NULL:
+                self.entries = <Entry *>grown
+                grown = PyMem_Realloc(self.heap, cap * sizeof(uint32_t))
+            if grown != NULL:
+                self.heap = <uint32_t *>grown
+                if self.sizes != NULL:
+                    grown = PyMem_Realloc(self.sizes, cap * sizeof(Py_ssize_t))
+                    if grown != NULL:
+                        self.sizes = <Py_ssize_t *>grown
+            if grown == NULL:
+                PyMem_Free(indices)
+                raise MemoryError()
         memset(indices, 0xFF, nslots * sizeof(int32_t))
         old_hand = self.hand
         self.hand = 0
@@ -479,11 +499,13 @@ cdef class SimpleMooncake:
                 continue
             if i < old_hand:
                 self.hand = j + 1
-            entries[j] = e[0]
-            if sizes != NULL:
-                sizes[j] = self.sizes[i]
+            if j != i:  # j <= i: moving records down never overwrites one unread
+                self.entries[j] = e[0]
+                if self.sizes != NULL:
+                    self.sizes[j] = self.sizes[i]
+                e = &self.entries[j]
             if e.heap_pos != NOT_IN_HEAP:
-                heap[e.heap_pos] = <uint32_t>j
+                self.heap[e.heap_pos] = <uint32_t>j
             perturb = <size_t>e.hash
             slot = <Py_ssize_t>(<size_t>e.hash & <size_t>(nslots - 1))
             while indices[slot] != EMPTY:
@@ -492,11 +514,20 @@ cdef class SimpleMooncake:
             indices[slot] = <int32_t>j
             j += 1
         PyMem_Free(self.indices)
-        PyMem_Free(self.entries)
-        PyMem_Free(self.sizes)
         self.indices = indices
-        self.entries = entries
-        self.sizes = sizes
+        if cap < self.capacity:
+            # Shrinking cannot lose records (cap >= needed >= j); if realloc
+            # declines, the larger blocks simply stay.
+            grown = PyMem_Realloc(self.entries, cap * sizeof(Entry))
+            if grown != NULL:
+                self.entries = <Entry *>grown
+            grown = PyMem_Realloc(self.heap, cap * sizeof(uint32_t))
+            if grown != NULL:
+                self.heap = <uint32_t *>grown
+            if self.sizes != NULL:
+                grown = PyMem_Realloc(self.sizes, cap * sizeof(Py_ssize_t))
+                if grown != NULL:
+                    self.sizes = <Py_ssize_t *>grown
         self.mask = nslots - 1
         self.capacity = cap
         self.nentries = j  # a hand at j points at the next record to be appended
