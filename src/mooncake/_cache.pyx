@@ -5,7 +5,7 @@
 Layout (all buffers from PyMem_*, so tracemalloc sees them):
 
 ``indices``  open-addressing slots (int32): EMPTY, DUMMY or an index into ``entries``.
-``entries``  48-byte records in insertion order. That order is also the SIEVE
+``entries``  56-byte records in insertion order. That order is also the SIEVE
              queue, oldest first, so eviction needs no linked list: the hand is
              an index that moves towards newer entries and wraps around.
              A removal leaves a hole (key NULL); holes are squeezed out when
