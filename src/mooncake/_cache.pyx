@@ -41,7 +41,7 @@ from cpython.exc cimport PyErr_Clear, PyErr_SetObject, PyErr_WriteUnraisable
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport Py_EQ, PyObject, PyObject_RichCompareBool
 from cpython.ref cimport Py_DECREF, Py_INCREF
-from libc.math cimport INFINITY, isnan
+from libc.math cimport INFINITY, NAN, isnan
 from libc.stdint cimport int32_t, uint32_t, uint64_t
 from libc.string cimport memset
 
@@ -776,11 +776,17 @@ cdef class SimpleMooncake:
             mc_counter_add(&self.evictions, 1)
         return 0
 
-    cdef Py_ssize_t _find(self, object key, Py_hash_t h, double now, Graveyard *grave) except LOOKUP_ERROR:
+    cdef Py_ssize_t _find(self, object key, Py_hash_t h, double *now, Graveyard *grave) except LOOKUP_ERROR:
         """Index of the live record for ``key``, or LOOKUP_ABSENT. An expired
-        record met here is removed and counted."""
+        record met here is removed and counted. ``now`` comes from
+        ``_now_for_lookup``; the built-in clock is read here, once a record is
+        found, so a miss costs no clock read."""
         cdef Py_ssize_t ix = self._lookup(key, h)
-        if ix >= 0 and not (now < self.entries[ix].expires):
+        if ix < 0:
+            return ix
+        if isnan(now[0]):
+            now[0] = mc_monotonic()
+        if not (now[0] < self.entries[ix].expires):
             self._remove(ix, grave, REASON_EXPIRED)
             mc_counter_add(&self.expirations, 1)
             return LOOKUP_ABSENT
@@ -792,6 +798,13 @@ cdef class SimpleMooncake:
     cdef inline double _now(self) except? -1.0:
         if self.clock is None:
             return mc_monotonic()
+        return self._user_now()
+
+    cdef inline double _now_for_lookup(self) except? -1.0:
+        """A user clock is Python code, so it is read before a lookup; the
+        built-in clock is left for ``_find`` to read (NaN: not read yet)."""
+        if self.clock is None:
+            return NAN
         return self._user_now()
 
     cdef double _user_now(self) except? -1.0:
@@ -853,15 +866,17 @@ cdef class SimpleMooncake:
         grave_init(&grave)
         try:
             with cython.critical_section(self):
-                self._put(key, h, value, seconds, size, self._now(), &grave)
+                self._put(key, h, value, seconds, size, self._now_for_lookup(), &grave)
         finally:
             grave_release(&grave, self.on_remove)
         return True
 
     cdef int _put(self, object key, Py_hash_t h, object value, double seconds, Py_ssize_t size,
                   double now, Graveyard *grave) except -1:
-        cdef Py_ssize_t ix = self._find(key, h, now, grave)
+        cdef Py_ssize_t ix = self._find(key, h, &now, grave)
         cdef Entry *e
+        if isnan(now):
+            now = mc_monotonic()
         mc_counter_add(&self.puts, 1)
         grave_reserve(grave, 1)
         if seconds <= 0:
@@ -920,13 +935,13 @@ cdef class SimpleMooncake:
         grave_init(&grave)
         try:
             with cython.critical_section(self):
-                result = self._get(key, h, self._now(), &grave)
+                result = self._get(key, h, self._now_for_lookup(), &grave)
         finally:
             grave_release(&grave, self.on_remove)
         return result
 
     cdef object _get(self, object key, Py_hash_t h, double now, Graveyard *grave):
-        cdef Py_ssize_t ix = self._find(key, h, now, grave)
+        cdef Py_ssize_t ix = self._find(key, h, &now, grave)
         cdef Entry *e
         cdef LogItem *slot
         cdef PyObject *dropped = NULL
@@ -1007,11 +1022,13 @@ cdef class SimpleMooncake:
         cdef Py_hash_t h = hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
+        cdef double now
         cdef object value = _MISSING
         grave_init(&grave)
         try:
             with cython.critical_section(self):
-                ix = self._find(key, h, self._now(), &grave)
+                now = self._now_for_lookup()
+                ix = self._find(key, h, &now, &grave)
                 if ix >= 0:
                     value = <object>self.entries[ix].value
                     self._remove(ix, &grave, REASON_DELETED)
@@ -1027,10 +1044,12 @@ cdef class SimpleMooncake:
         cdef Py_hash_t h = hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
+        cdef double now
         grave_init(&grave)
         try:
             with cython.critical_section(self):
-                ix = self._find(key, h, self._now(), &grave)
+                now = self._now_for_lookup()
+                ix = self._find(key, h, &now, &grave)
         finally:
             grave_release(&grave, self.on_remove)
         return ix >= 0
@@ -1045,8 +1064,8 @@ cdef class SimpleMooncake:
         grave_init(&grave)
         try:
             with cython.critical_section(self):
-                now = self._now()
-                ix = self._find(key, h, now, &grave)
+                now = self._now_for_lookup()
+                ix = self._find(key, h, &now, &grave)
                 if ix >= 0:
                     left = self.entries[ix].expires - now
         finally:
@@ -1064,8 +1083,8 @@ cdef class SimpleMooncake:
         grave_init(&grave)
         try:
             with cython.critical_section(self):
-                now = self._now()
-                ix = self._find(key, h, now, &grave)
+                now = self._now_for_lookup()
+                ix = self._find(key, h, &now, &grave)
                 if ix >= 0:
                     if seconds <= 0:
                         grave_reserve(&grave, 1)
@@ -1259,12 +1278,13 @@ cdef class SimpleMooncake:
         cdef Py_ssize_t ix
         cdef Entry *e
         cdef object value = None
-        cdef double created = 0.0, ttl = 0.0
+        cdef double created = 0.0, ttl = 0.0, now
         cdef uint32_t hits = 0
         grave_init(&grave)
         try:
             with cython.critical_section(self):
-                ix = self._find(key, h, self._now(), &grave)
+                now = self._now_for_lookup()
+                ix = self._find(key, h, &now, &grave)
                 if ix >= 0:
                     e = &self.entries[ix]
                     value = <object>e.value
