@@ -38,6 +38,8 @@ every method that touches the table holds the object's critical section.
 
 cimport cython
 from cpython.exc cimport PyErr_Clear, PyErr_SetObject, PyErr_WriteUnraisable
+from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.long cimport PyLong_AsDouble
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport Py_EQ, PyObject, PyObject_RichCompareBool
 from cpython.ref cimport Py_DECREF, Py_INCREF
@@ -260,6 +262,125 @@ cdef void _report_unraisable(object source) noexcept:
 cdef inline Py_ssize_t usable(Py_ssize_t nslots) noexcept nogil:
     # At most two thirds of the slots are ever used (live entries plus dummies).
     return (nslots << 1) // 3
+
+
+cdef class SimpleMooncake
+
+
+# ----------------------------------------------------------------------
+# The lookup path, as module-level inline functions: a cdef method of a class
+# that may be subclassed is called through its vtable, which the C compiler
+# cannot inline; these five calls run on every get.
+
+cdef inline Py_ssize_t _probe(SimpleMooncake self, PyObject *key, Py_hash_t h) except LOOKUP_ERROR:
+    """Index of the record holding ``key``, LOOKUP_ABSENT, or LOOKUP_RESTART
+    when a key's __eq__ changed the table under us."""
+    cdef size_t perturb = <size_t>h
+    cdef size_t mask = <size_t>self.mask
+    cdef size_t slot = <size_t>h & mask
+    cdef Py_ssize_t ix
+    cdef Entry *e
+    cdef PyObject *stored
+    cdef uint64_t version
+    cdef int equal
+    while True:
+        ix = self.indices[slot]
+        if ix == EMPTY:
+            return LOOKUP_ABSENT
+        if ix >= 0:
+            e = &self.entries[ix]
+            if e.key == key:
+                return ix
+            if e.hash == h:
+                stored = e.key
+                version = self.version
+                Py_INCREF(<object>stored)
+                try:
+                    equal = PyObject_RichCompareBool(<object>stored, <object>key, Py_EQ)
+                finally:
+                    Py_DECREF(<object>stored)
+                if self.version != version:
+                    return LOOKUP_RESTART
+                if equal:
+                    return ix
+        perturb >>= 5
+        slot = (slot * 5 + perturb + 1) & mask
+
+
+cdef inline Py_ssize_t _lookup(SimpleMooncake self, object key, Py_hash_t h) except LOOKUP_ERROR:
+    """Index of the record holding ``key``, or LOOKUP_ABSENT."""
+    cdef Py_ssize_t ix
+    cdef int restarts
+    for restarts in range(MAX_RESTARTS):
+        ix = _probe(self, <PyObject *>key, h)
+        if ix != LOOKUP_RESTART:
+            return ix
+    raise RuntimeError("the cache kept changing while a key's __eq__ ran; lookup abandoned")
+
+
+cdef inline Py_ssize_t _find(SimpleMooncake self, object key, Py_hash_t h, double *now, Graveyard *grave) except LOOKUP_ERROR:
+    """Index of the live record for ``key``, or LOOKUP_ABSENT. An expired
+    record met here is removed and counted. ``now`` comes from
+    ``_now_for_lookup``; the built-in clock is read here, once a record is
+    found, so a miss costs no clock read."""
+    cdef Py_ssize_t ix = _lookup(self, key, h)
+    if ix < 0:
+        return ix
+    if isnan(now[0]):
+        now[0] = mc_monotonic()
+    if not (now[0] < self.entries[ix].expires):
+        self._remove(ix, grave, REASON_EXPIRED)
+        mc_counter_add(&self.expirations, 1)
+        return LOOKUP_ABSENT
+    return ix
+
+
+cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now, Graveyard *grave):
+    cdef Py_ssize_t ix = _find(self, key, h, &now, grave)
+    cdef Entry *e
+    cdef LogItem *slot
+    cdef PyObject *dropped = NULL
+    cdef object value
+    if ix < 0:
+        mc_counter_add(&self.misses, 1)
+        return _MISSING
+    e = &self.entries[ix]
+    mc_counter_add(&self.hits, 1)
+    if e.hits_visited < HITS_MAX:
+        e.hits_visited += 2
+    e.hits_visited |= VISITED
+    if self.log_capacity:
+        slot = &self.log[self.log_next]
+        if self.log_len == self.log_capacity:
+            dropped = slot.key
+        else:
+            self.log_len += 1
+        Py_INCREF(<object>e.key)
+        slot.key = e.key
+        slot.timestamp = now + self.wall_offset
+        self.log_next += 1
+        if self.log_next == self.log_capacity:
+            self.log_next = 0
+    value = <object>e.value
+    if dropped != NULL:
+        # The table is consistent and we hold the value: a __del__ of the
+        # key leaving the log may now run, even re-enter the cache.
+        Py_DECREF(<object>dropped)
+    return value
+
+
+cdef inline object _get_one(SimpleMooncake self, object key):
+    """The live value of ``key`` or _MISSING, counting a hit or a miss."""
+    cdef Py_hash_t h = hash(key)
+    cdef Graveyard grave
+    cdef object result
+    grave_init(&grave)
+    try:
+        with cython.critical_section(self):
+            result = _get(self, key, h, self._now_for_lookup(), &grave)
+    finally:
+        grave_release(&grave, self.on_remove)
+    return result
 
 
 cdef class SimpleMooncake:
@@ -544,49 +665,6 @@ cdef class SimpleMooncake:
     # ------------------------------------------------------------------
     # Lookup
 
-    cdef Py_ssize_t _probe(self, PyObject *key, Py_hash_t h) except LOOKUP_ERROR:
-        """Index of the record holding ``key``, LOOKUP_ABSENT, or LOOKUP_RESTART
-        when a key's __eq__ changed the table under us."""
-        cdef size_t perturb = <size_t>h
-        cdef size_t mask = <size_t>self.mask
-        cdef size_t slot = <size_t>h & mask
-        cdef Py_ssize_t ix
-        cdef Entry *e
-        cdef PyObject *stored
-        cdef uint64_t version
-        cdef int equal
-        while True:
-            ix = self.indices[slot]
-            if ix == EMPTY:
-                return LOOKUP_ABSENT
-            if ix >= 0:
-                e = &self.entries[ix]
-                if e.key == key:
-                    return ix
-                if e.hash == h:
-                    stored = e.key
-                    version = self.version
-                    Py_INCREF(<object>stored)
-                    try:
-                        equal = PyObject_RichCompareBool(<object>stored, <object>key, Py_EQ)
-                    finally:
-                        Py_DECREF(<object>stored)
-                    if self.version != version:
-                        return LOOKUP_RESTART
-                    if equal:
-                        return ix
-            perturb >>= 5
-            slot = (slot * 5 + perturb + 1) & mask
-
-    cdef Py_ssize_t _lookup(self, object key, Py_hash_t h) except LOOKUP_ERROR:
-        """Index of the record holding ``key``, or LOOKUP_ABSENT."""
-        cdef Py_ssize_t ix
-        cdef int restarts
-        for restarts in range(MAX_RESTARTS):
-            ix = self._probe(<PyObject *>key, h)
-            if ix != LOOKUP_RESTART:
-                return ix
-        raise RuntimeError("the cache kept changing while a key's __eq__ ran; lookup abandoned")
 
     cdef Py_ssize_t _slot_of(self, Py_ssize_t ix) noexcept nogil:
         """The slot pointing at record ``ix`` (found by hash, no __eq__ needed)."""
@@ -776,21 +854,6 @@ cdef class SimpleMooncake:
             mc_counter_add(&self.evictions, 1)
         return 0
 
-    cdef Py_ssize_t _find(self, object key, Py_hash_t h, double *now, Graveyard *grave) except LOOKUP_ERROR:
-        """Index of the live record for ``key``, or LOOKUP_ABSENT. An expired
-        record met here is removed and counted. ``now`` comes from
-        ``_now_for_lookup``; the built-in clock is read here, once a record is
-        found, so a miss costs no clock read."""
-        cdef Py_ssize_t ix = self._lookup(key, h)
-        if ix < 0:
-            return ix
-        if isnan(now[0]):
-            now[0] = mc_monotonic()
-        if not (now[0] < self.entries[ix].expires):
-            self._remove(ix, grave, REASON_EXPIRED)
-            mc_counter_add(&self.expirations, 1)
-            return LOOKUP_ABSENT
-        return ix
 
     # ------------------------------------------------------------------
     # Time
@@ -824,6 +887,7 @@ cdef class SimpleMooncake:
     # ------------------------------------------------------------------
     # The public API
 
+    @cython.binding(False)  # a plain method descriptor: CPython's fast call path
     def put(self, key, value, ttl=3600):
         """Store ``value`` under ``key`` for ``ttl`` seconds; return True.
 
@@ -837,10 +901,13 @@ cdef class SimpleMooncake:
         """
         cdef double seconds, started
         cdef bint stored
-        if type(ttl) is float or type(ttl) is int:
-            seconds = ttl
+        # The common ttls, converted without a temporary float object.
+        if type(ttl) is float:
+            seconds = PyFloat_AS_DOUBLE(ttl)
             if isnan(seconds):
                 raise ValueError("ttl must not be NaN")
+        elif type(ttl) is int:
+            seconds = PyLong_AsDouble(ttl)
         else:
             seconds = ttl_seconds(ttl)
         if self.monitor is None:
@@ -873,7 +940,7 @@ cdef class SimpleMooncake:
 
     cdef int _put(self, object key, Py_hash_t h, object value, double seconds, Py_ssize_t size,
                   double now, Graveyard *grave) except -1:
-        cdef Py_ssize_t ix = self._find(key, h, &now, grave)
+        cdef Py_ssize_t ix = _find(self, key, h, &now, grave)
         cdef Entry *e
         if isnan(now):
             now = mc_monotonic()
@@ -907,17 +974,18 @@ cdef class SimpleMooncake:
         self._schedule(ix, now)
         return 0
 
+    @cython.binding(False)  # a plain method descriptor: CPython's fast call path
     def get(self, key, default=None):
         """The live value of ``key``, else ``default``. Counts a hit or a miss; an
         expired entry met here is removed (an expiration and a miss)."""
         cdef object result
         cdef double started
         if self.monitor is None:
-            result = self._get_one(key)
+            result = _get_one(self, key)
             return default if result is _MISSING else result
         started = mc_precise_monotonic()
         try:
-            result = self._get_one(key)
+            result = _get_one(self, key)
         except BaseException:
             self._record("get", started, False, None)
             raise
@@ -927,55 +995,10 @@ cdef class SimpleMooncake:
         self._record("get", started, True, result)
         return result
 
-    cdef object _get_one(self, object key):
-        """The live value of ``key`` or _MISSING, counting a hit or a miss."""
-        cdef Py_hash_t h = hash(key)
-        cdef Graveyard grave
-        cdef object result
-        grave_init(&grave)
-        try:
-            with cython.critical_section(self):
-                result = self._get(key, h, self._now_for_lookup(), &grave)
-        finally:
-            grave_release(&grave, self.on_remove)
-        return result
-
-    cdef object _get(self, object key, Py_hash_t h, double now, Graveyard *grave):
-        cdef Py_ssize_t ix = self._find(key, h, &now, grave)
-        cdef Entry *e
-        cdef LogItem *slot
-        cdef PyObject *dropped = NULL
-        cdef object value
-        if ix < 0:
-            mc_counter_add(&self.misses, 1)
-            return _MISSING
-        e = &self.entries[ix]
-        mc_counter_add(&self.hits, 1)
-        if e.hits_visited < HITS_MAX:
-            e.hits_visited += 2
-        e.hits_visited |= VISITED
-        if self.log_capacity:
-            slot = &self.log[self.log_next]
-            if self.log_len == self.log_capacity:
-                dropped = slot.key
-            else:
-                self.log_len += 1
-            Py_INCREF(<object>e.key)
-            slot.key = e.key
-            slot.timestamp = now + self.wall_offset
-            self.log_next += 1
-            if self.log_next == self.log_capacity:
-                self.log_next = 0
-        value = <object>e.value
-        if dropped != NULL:
-            # The table is consistent and we hold the value: a __del__ of the
-            # key leaving the log may now run, even re-enter the cache.
-            Py_DECREF(<object>dropped)
-        return value
 
     def __getitem__(self, key):
         """``cache[key]``: the live value; KeyError if absent or expired."""
-        cdef object value = self._get_one(key) if self.monitor is None else self.get(key, _MISSING)
+        cdef object value = _get_one(self, key) if self.monitor is None else self.get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
         return value
@@ -987,6 +1010,7 @@ cdef class SimpleMooncake:
         else:
             self.put(key, value)
 
+    @cython.binding(False)  # a plain method descriptor: CPython's fast call path
     def delete(self, key):
         """Remove ``key``. True if a live entry was removed; False if it was absent
         or already expired (an expired one is removed and counted as expired)."""
@@ -1008,6 +1032,7 @@ cdef class SimpleMooncake:
         if self._pop(key) is _MISSING:
             raise KeyError(key)
 
+    @cython.binding(False)  # a plain method descriptor: CPython's fast call path
     def pop(self, key, default=_MISSING):
         """Remove ``key`` and return its live value; ``default`` (or KeyError when
         no default is given) if it was absent or expired. Not a hit or a miss."""
@@ -1028,7 +1053,7 @@ cdef class SimpleMooncake:
         try:
             with cython.critical_section(self):
                 now = self._now_for_lookup()
-                ix = self._find(key, h, &now, &grave)
+                ix = _find(self, key, h, &now, &grave)
                 if ix >= 0:
                     value = <object>self.entries[ix].value
                     self._remove(ix, &grave, REASON_DELETED)
@@ -1049,7 +1074,7 @@ cdef class SimpleMooncake:
         try:
             with cython.critical_section(self):
                 now = self._now_for_lookup()
-                ix = self._find(key, h, &now, &grave)
+                ix = _find(self, key, h, &now, &grave)
         finally:
             grave_release(&grave, self.on_remove)
         return ix >= 0
@@ -1065,7 +1090,7 @@ cdef class SimpleMooncake:
         try:
             with cython.critical_section(self):
                 now = self._now_for_lookup()
-                ix = self._find(key, h, &now, &grave)
+                ix = _find(self, key, h, &now, &grave)
                 if ix >= 0:
                     left = self.entries[ix].expires - now
         finally:
@@ -1084,7 +1109,7 @@ cdef class SimpleMooncake:
         try:
             with cython.critical_section(self):
                 now = self._now_for_lookup()
-                ix = self._find(key, h, &now, &grave)
+                ix = _find(self, key, h, &now, &grave)
                 if ix >= 0:
                     if seconds <= 0:
                         grave_reserve(&grave, 1)
@@ -1225,7 +1250,7 @@ cdef class SimpleMooncake:
         for key in todo:
             hash(key)  # an unhashable key fails before anything is counted
         for key in todo:
-            value = self._get_one(key)
+            value = _get_one(self, key)
             if value is not _MISSING:
                 found[key] = value
         if self.monitor is not None:
@@ -1284,7 +1309,7 @@ cdef class SimpleMooncake:
         try:
             with cython.critical_section(self):
                 now = self._now_for_lookup()
-                ix = self._find(key, h, &now, &grave)
+                ix = _find(self, key, h, &now, &grave)
                 if ix >= 0:
                     e = &self.entries[ix]
                     value = <object>e.value
