@@ -1,0 +1,265 @@
+"""The run's outputs: a Markdown report, a PNG bar chart and a JSON file of raw figures."""
+
+import json
+import os
+
+from . import peers
+
+PEER_NAMES = [p.name for p in peers.ALL]
+BASELINE = "dict"
+RIVAL = "cachebox.VTTLCache"
+
+
+def _ns(x):
+    if x is None:
+        return "–"
+    if x >= 1e6:
+        return f"{x / 1e6:,.2f} ms"
+    if x >= 1e4:
+        return f"{x / 1e3:,.1f} µs"
+    return f"{x:,.1f}"
+
+
+def _ratio(a, b):
+    if a is None or not b:
+        return "–"
+    return f"{a / b:.2f}×"
+
+
+def _median(entry):
+    return entry["median_ns"] if entry else None
+
+
+def _timed_rows(data):
+    """``[(label, {peer: entry})]`` for every ns/op workload with a dict column."""
+    rows = []
+    for kind in ("str", "int"):
+        for op, by_peer in data["micro"].get(kind, {}).items():
+            rows.append((f"{op} ({kind})", by_peer))
+    if "mix" in data:
+        rows.append(("Zipf mix 90/10", data["mix"]["results"]))
+    for n, by_peer in data.get("threads", {}).items():
+        rows.append((f"mix, {n} thread{'s' if n != '1' else ''}", by_peer))
+    return rows
+
+
+def summary_table(data):
+    """Rows: workloads; columns: ns/op per peer, then mooncake's ratios to dict and cachebox."""
+    short = {"cachetools.TTLCache": "cachetools", "cachebox.VTTLCache": "cachebox"}
+    head = ["workload (ns/op, median)"] + [short.get(p, p) for p in PEER_NAMES] + [
+        "mooncake ×dict", "mooncake ×cachebox"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, by_peer in _timed_rows(data):
+        cells = [_ns(_median(by_peer.get(p))) for p in PEER_NAMES]
+        eng = _median(by_peer.get("mooncake"))
+        cells += [_ratio(eng, _median(by_peer.get(BASELINE))), _ratio(eng, _median(by_peer.get(RIVAL)))]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def detail_table(by_peer, extra=None):
+    """Rows: peers; ns/op median, IQR, min-max, ratio to dict and to cachebox."""
+    head = ["peer", "ns/op (median)", "IQR", "min–max", "×dict", "×cachebox"]
+    if extra:
+        head.append(extra[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    base = _median(by_peer.get(BASELINE))
+    rival = _median(by_peer.get(RIVAL))
+    for peer, e in by_peer.items():
+        row = [peer, _ns(e["median_ns"]), f"{_ns(e['q1_ns'])}–{_ns(e['q3_ns'])}",
+               f"{_ns(e['min_ns'])}–{_ns(e['max_ns'])}", _ratio(e["median_ns"], base),
+               _ratio(e["median_ns"], rival)]
+        if extra:
+            row.append(extra[1].get(peer, "–"))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def targets_table(targets):
+    lines = ["| target | figure | limit | verdict |", "|---|---|---|---|"]
+    for t in targets:
+        fig = "–" if t.figure is None else f"{t.figure:,.2f} {t.unit}"
+        if t.unit == "x cachebox":
+            limit = "< 1 x cachebox"
+        else:
+            limit = f"{'≥' if t.at_least else '≤'} {t.limit:g} {t.unit}"
+        note = f" ({t.note})" if t.note else ""
+        lines.append(f"| {t.name} | {fig}{note} | {limit} | **{t.verdict}** |")
+    return "\n".join(lines)
+
+
+def markdown(data, targets):
+    m = data["machine"]
+    cfg = data["config"]
+    out = [
+        "# mooncake benchmark results",
+        "",
+        f"{m['date']} · {m['cpu_model']}, {m['cpu_count']} cores · Python "
+        f"{m['python'].split()[0]} ({'GIL' if m['gil_enabled'] else 'free-threaded'}) · "
+        f"mooncake {m['mooncake_version']} @ {(m['mooncake_commit'] or '?')[:10]}"
+        f"{' (dirty tree)' if m['mooncake_worktree_dirty'] else ''} · mode: {cfg['mode']} · "
+        f"load average at start {', '.join(f'{x:.2f}' for x in m['load_average'] or [])}",
+        "",
+        f"Command: `{cfg['command']}`. In-process harness: {cfg['rounds']} rounds, peers interleaved "
+        "per round, loops calibrated per peer, GC off while timing, thread CPU time (wall time for "
+        "the threaded mix); figures are medians of the "
+        "rounds, ratios are taken between medians of the same run. ns/op includes the Python "
+        "`for` loop around each call (about "
+        f"{_ns(data['loop_overhead_ns'])} ns here); see bench/README.md.",
+        "",
+        *([f"**Failed workloads:** " + "; ".join(f"{k}: `{v}`" for k, v in data["errors"].items()), ""]
+          if data.get("errors") else []),
+        "## Summary",
+        "",
+        summary_table(data),
+        "",
+        "## Targets (issue #4)",
+        "",
+        targets_table(targets),
+        "",
+    ]
+    for kind in ("str", "int"):
+        micro = data["micro"].get(kind, {})
+        if micro:
+            out += [f"## Micro-operations, {cfg['n_keys']:,} {kind} keys", ""]
+            for op, by_peer in micro.items():
+                out += [f"### {op} ({kind} keys)", "", detail_table(by_peer), ""]
+    if "mix" in data:
+        mix = data["mix"]
+        ratios = {p: f"{r:.3f}" for p, r in mix["hit_ratio"].items()}
+        out += [
+            f"## Zipf(0.99) mix: 90% get, 10% put, {cfg['mix_keys']:,} keys, cache bound "
+            f"{cfg['mix_maxsize']:,}, {cfg['mix_ops']:,} ops a pass",
+            "",
+            "dict is unbounded: its hit ratio is the ceiling. Eviction: mooncake SIEVE, "
+            "cachetools and lru-dict LRU, cachebox VTTLCache the nearest expiry (FIFO here, "
+            "every put has the same TTL).",
+            "",
+            detail_table(mix["results"], ("hit ratio", ratios)),
+            "",
+        ]
+    if data.get("threads"):
+        out += ["## Threads running the mix (aggregate ns/op: wall time / total ops)", "",
+                "On a GIL build only one thread runs Python code at a time, so more threads "
+                "cannot lower these figures; they show what contention costs. cachetools runs "
+                "each call under a `threading.Lock`, as its documentation requires.", ""]
+        for n, by_peer in data["threads"].items():
+            out += [f"### {n} thread{'s' if n != '1' else ''}", "", detail_table(by_peer), ""]
+    if data.get("memory"):
+        out += [f"## Memory per entry (RSS delta, {cfg['memory_n']:,} entries, str keys and "
+                "float values allocated beforehand, one process per peer)", "",
+                "| peer | bytes/entry | ×dict |", "|---|---|---|"]
+        base = data["memory"].get(BASELINE, {}).get("bytes_per_entry")
+        for peer, e in data["memory"].items():
+            out.append(f"| {peer} | {e['bytes_per_entry']:.1f} | {_ratio(e['bytes_per_entry'], base)} |")
+        out.append("")
+    if data.get("cleanup"):
+        names = list(next(iter(data["cleanup"].values())))
+        out += [f"## cleanup_expired: {cfg['cleanup_k']:,} expired among n (one call; median, "
+                "min–max)", "",
+                "| n | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for n, by_peer in data["cleanup"].items():
+            cells = [f"{_ns(e['median_ns'])} ({_ns(e['min_ns'])}–{_ns(e['max_ns'])})"
+                     for e in by_peer.values()]
+            out.append(f"| {int(n):,} | " + " | ".join(cells) + " |")
+        out.append("")
+    if data.get("monitor"):
+        out += ["## Recording one operation", "",
+                "| recorder | ns/op (median) | IQR | min–max | ×mooncake |", "|---|---|---|---|---|"]
+        eng = _median(data["monitor"].get("mooncake"))
+        for name, e in data["monitor"].items():
+            out.append(f"| {name} | {_ns(e['median_ns'])} | {_ns(e['q1_ns'])}–{_ns(e['q3_ns'])} | "
+                       f"{_ns(e['min_ns'])}–{_ns(e['max_ns'])} | {_ratio(e['median_ns'], eng)} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def chart(data, path):
+    """A PNG: micro-ops and mix as ratio to dict, memory, cleanup scaling, monitor."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(14, 9.5))
+    colours = dict(zip(PEER_NAMES, plt.get_cmap("tab10").colors))
+
+    ax = axes[0][0]
+    rows = _timed_rows(data)
+    width = 0.8 / len(PEER_NAMES)
+    for i, peer in enumerate(PEER_NAMES):
+        xs, ys = [], []
+        for j, (_, by_peer) in enumerate(rows):
+            e, base = by_peer.get(peer), by_peer.get(BASELINE)
+            if e and base:
+                xs.append(j + (i - len(PEER_NAMES) / 2 + 0.5) * width)
+                ys.append(e["median_ns"] / base["median_ns"])
+        ax.bar(xs, ys, width, label=peer, color=colours[peer])
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([label for label, _ in rows], rotation=35, ha="right", fontsize=8)
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_ylabel("time per op, × dict (log; lower is better)")
+    ax.set_title("Per-operation cost relative to dict")
+    ax.legend(fontsize=8, ncol=2)
+
+    ax = axes[0][1]
+    mem = data.get("memory", {})
+    names = list(mem)
+    ax.bar(range(len(names)), [mem[n]["bytes_per_entry"] for n in names],
+           color=[colours.get(n, "grey") for n in names])
+    ax.axhline(64, color="red", linestyle="--", linewidth=0.8, label="target: 64 B")
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel("bytes per entry beyond key and value (RSS)")
+    ax.set_title("Memory per entry")
+    ax.legend(fontsize=8)
+
+    ax = axes[1][0]
+    cleanup = data.get("cleanup", {})
+    if cleanup:
+        ns = sorted(int(n) for n in cleanup)
+        for peer in next(iter(cleanup.values())):
+            ax.plot(ns, [cleanup[str(n)][peer]["median_ns"] / 1e6 for n in ns], marker="o",
+                    label=peer, color=colours.get(peer, "grey"))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("entries n")
+        ax.set_ylabel("ms per call")
+        ax.set_title(f"cleanup: {data['config']['cleanup_k']:,} expired among n")
+        ax.legend(fontsize=8)
+
+    ax = axes[1][1]
+    mon = data.get("monitor", {})
+    names = list(mon)
+    ax.barh(range(len(names)), [mon[n]["median_ns"] for n in names],
+            color=[colours.get(n, "tab:grey") for n in names])
+    ax.axvline(150, color="red", linestyle="--", linewidth=0.8, label="target: 150 ns")
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(left=10)
+    ax.set_xlabel("ns per recorded operation (log)")
+    ax.set_title("Recording one operation")
+    ax.legend(fontsize=8)
+
+    m = data["machine"]
+    fig.suptitle(f"mooncake {m['mooncake_version']} · {m['cpu_model']} · Python "
+                 f"{m['python'].split()[0]} · {data['config']['mode']} run", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(data, targets, out_dir):
+    """Write ``latest.md``, ``latest.png`` and ``latest.json`` into ``out_dir``; returns the Markdown."""
+    os.makedirs(out_dir, exist_ok=True)
+    data = dict(data, targets=[t.to_json() for t in targets])
+    text = markdown(data, targets)
+    with open(os.path.join(out_dir, "latest.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(out_dir, "latest.json"), "w") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+    chart(data, os.path.join(out_dir, "latest.png"))
+    return text
