@@ -5,7 +5,6 @@ import gc
 import sys
 
 import pytest
-from conftest import PURE_ONLY, implementation
 
 
 def assert_consistent(cache):
@@ -207,9 +206,8 @@ def test_dropping_the_cache_runs_value_dels_safely(cache_cls):
     assert len(seen) == 100
 
 
-@pytest.mark.skipif(PURE_ONLY, reason="the restart limit belongs to the compiled engine")
-def test_engine_gives_up_on_an_eq_that_always_mutates():
-    cache = implementation("cache", "c").SimpleMooncake()
+def test_lookup_gives_up_on_an_eq_that_always_mutates(make_cache):
+    cache = make_cache()
 
     class Relentless:
         def __hash__(self):

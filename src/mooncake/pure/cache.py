@@ -3,8 +3,13 @@
 Written to be read, not to be fast. It keeps the same rules as ``_cache.pyx``,
 step for step, so that the hypothesis model test can hold the two side by side:
 
-* entries live in a dict in insertion order; that order is also the SIEVE
-  queue (oldest first), and an overwrite keeps its place, as in the engine;
+* entries sit in buckets by hash, looked up the way the engine (and dict)
+  does: identity first, then ``==`` on entries of equal hash, restarting when
+  a key's ``__eq__`` changed the table; a key is hashed once, at the start of
+  an operation, and removal is by identity, so no user code runs while the
+  table changes;
+* a second dict, ``seq -> entry`` in insertion order, is the SIEVE queue
+  (oldest first); an overwrite keeps its place, as in the engine;
 * expiry uses a heapq of ``(expires_at, token, entry)`` with lazy deletion;
 * one clock reading per operation, taken after the arguments are checked and
   the key is hashed (and weighed, with a byte budget);
@@ -39,6 +44,7 @@ from ..memoize import memoize as _memoize
 from ..removal import RemovalReason
 
 _MISSING = object()
+_MAX_RESTARTS = 64  # lookups restarted by a mutating __eq__ before giving up, as in the engine
 EXPIRED, EVICTED, DELETED, REPLACED, CLEARED = (
     RemovalReason.EXPIRED,
     RemovalReason.EVICTED,
@@ -49,11 +55,12 @@ EXPIRED, EVICTED, DELETED, REPLACED, CLEARED = (
 
 
 class _Entry:
-    __slots__ = ("key", "value", "put_time", "ttl", "hits", "visited", "seq", "size",
+    __slots__ = ("key", "hash", "value", "put_time", "ttl", "hits", "visited", "seq", "size",
                  "heap_token", "removed")
 
-    def __init__(self, key, value, put_time, ttl, seq, size):
+    def __init__(self, key, key_hash, value, put_time, ttl, seq, size):
         self.key = key
+        self.hash = key_hash
         self.value = value
         self.put_time = put_time
         self.ttl = ttl
@@ -108,7 +115,9 @@ class SimpleMooncake:
         self._getsizeof = check_optional_callable("getsizeof", getsizeof)
         self._monitor = check_monitor(monitor)
         self._lock = threading.RLock()
-        self._entries = {}
+        self._buckets = {}  # hash -> [entry, ...]
+        self._queue = {}  # seq -> entry, oldest first: the SIEVE queue
+        self._version = 0  # bumped by every insertion and removal
         self._heap = []  # (expires_at, token, entry); stale items are skipped
         self._heap_tokens = 0
         self._next_seq = 0
@@ -155,9 +164,25 @@ class SimpleMooncake:
 
     # -- the table --------------------------------------------------------
 
-    def _find(self, key, now, graveyard):
+    def _lookup(self, key, key_hash):
+        """The entry holding key, or None: identity first, then ``==``."""
+        for _ in range(_MAX_RESTARTS):
+            for entry in self._buckets.get(key_hash, ()):
+                if entry.key is key:
+                    return entry
+                version = self._version
+                equal = bool(entry.key == key)
+                if self._version != version:
+                    break  # the table changed under the comparison: start again
+                if equal:
+                    return entry
+            else:
+                return None
+        raise RuntimeError("the cache kept changing while a key's __eq__ ran; lookup abandoned")
+
+    def _find(self, key, key_hash, now, graveyard):
         """The live entry for key, or None. An expired one met here is removed."""
-        entry = self._entries.get(key)
+        entry = self._lookup(key, key_hash)
         if entry is not None and not entry.is_live(now):
             self._remove(entry, graveyard, EXPIRED)
             self._expirations += 1
@@ -165,8 +190,12 @@ class SimpleMooncake:
         return entry
 
     def _remove(self, entry, graveyard, reason):
-        # Removing by the stored key object: identity matches first.
-        del self._entries[entry.key]
+        bucket = self._buckets[entry.hash]
+        bucket[:] = [e for e in bucket if e is not entry]  # by identity: no __eq__
+        if not bucket:
+            del self._buckets[entry.hash]
+        del self._queue[entry.seq]
+        self._version += 1
         entry.removed = True
         self._memory -= entry.size
         # A stale heap item may outlive the entry: it must not keep the key
@@ -180,7 +209,7 @@ class SimpleMooncake:
         entry.heap_token = self._heap_tokens
         if entry.ttl != math.inf:
             heapq.heappush(self._heap, (entry.expires_at, entry.heap_token, entry))
-        if len(self._heap) > 2 * len(self._entries) + 16:
+        if len(self._heap) > 2 * len(self._queue) + 16:
             self._heap = [item for item in self._heap if self._is_current(item)]
             heapq.heapify(self._heap)
 
@@ -203,7 +232,7 @@ class SimpleMooncake:
         """Remove the SIEVE victim: from the hand towards newer entries, wrapping
         around, the first entry not visited since the hand last passed it
         (never ``spared``, the entry a put is writing)."""
-        queue = [e for e in self._entries.values() if e is not spared]
+        queue = [e for e in self._queue.values() if e is not spared]
         i = next((i for i, e in enumerate(queue) if e.seq >= self._hand), 0)
         while queue[i].visited:
             queue[i].visited = False
@@ -214,7 +243,7 @@ class SimpleMooncake:
         self._evictions += 1
 
     def _over_budget(self, extra_entries, extra_bytes):
-        return (self._maxsize is not None and len(self._entries) + extra_entries > self._maxsize) or (
+        return (self._maxsize is not None and len(self._queue) + extra_entries > self._maxsize) or (
             self._maxmemory is not None and self._memory + extra_bytes > self._maxmemory)
 
     def _make_room(self, extra_entries, extra_bytes, spared, now, graveyard):
@@ -222,7 +251,7 @@ class SimpleMooncake:
         if not self._over_budget(extra_entries, extra_bytes):
             return
         self._purge_expired(now, graveyard)
-        while self._over_budget(extra_entries, extra_bytes) and len(self._entries) > (spared is not None):
+        while self._over_budget(extra_entries, extra_bytes) and len(self._queue) > (spared is not None):
             self._evict_one(graveyard, spared)
 
     # -- the instrumented cache -------------------------------------------
@@ -266,18 +295,18 @@ class SimpleMooncake:
                            size_of=lambda stored: value if stored else None)
 
     def _put_one(self, key, value, seconds):
-        hash(key)
+        key_hash = hash(key)
         size = 0
         if self._maxmemory is not None:
             size = entry_size(self._getsizeof, key, value)
             if size > self._maxmemory:
                 return False
         with self._operation() as (now, graveyard):
-            self._put(key, value, seconds, size, now, graveyard)
+            self._put(key, key_hash, value, seconds, size, now, graveyard)
         return True
 
-    def _put(self, key, value, seconds, size, now, graveyard):
-        entry = self._find(key, now, graveyard)
+    def _put(self, key, key_hash, value, seconds, size, now, graveyard):
+        entry = self._find(key, key_hash, now, graveyard)
         self._puts += 1
         if seconds <= 0:
             if entry is not None:
@@ -285,9 +314,11 @@ class SimpleMooncake:
             return
         if entry is None:
             self._make_room(1, size, None, now, graveyard)
-            entry = _Entry(key, value, now, seconds, self._next_seq, size)
+            entry = _Entry(key, key_hash, value, now, seconds, self._next_seq, size)
             self._next_seq += 1
-            self._entries[key] = entry
+            self._buckets.setdefault(key_hash, []).append(entry)
+            self._queue[entry.seq] = entry
+            self._version += 1
             self._memory += size
             self._schedule(entry)
             return
@@ -314,9 +345,9 @@ class SimpleMooncake:
         return default if result is _MISSING else result
 
     def _get_one(self, key):
-        hash(key)
+        key_hash = hash(key)
         with self._operation() as (now, graveyard):
-            entry = self._find(key, now, graveyard)
+            entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
                 self._misses += 1
                 return _MISSING
@@ -359,9 +390,9 @@ class SimpleMooncake:
         return value
 
     def _pop(self, key):
-        hash(key)
+        key_hash = hash(key)
         with self._operation() as (now, graveyard):
-            entry = self._find(key, now, graveyard)
+            entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
                 return _MISSING
             value = entry.value
@@ -372,24 +403,24 @@ class SimpleMooncake:
     def __contains__(self, key):
         """True if ``key`` is live. Not a hit or a miss; an expired entry met here
         is removed."""
-        hash(key)
+        key_hash = hash(key)
         with self._operation() as (now, graveyard):
-            return self._find(key, now, graveyard) is not None
+            return self._find(key, key_hash, now, graveyard) is not None
 
     def ttl(self, key):
         """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None."""
-        hash(key)
+        key_hash = hash(key)
         with self._operation() as (now, graveyard):
-            entry = self._find(key, now, graveyard)
+            entry = self._find(key, key_hash, now, graveyard)
             return None if entry is None else entry.expires_at - now
 
     def touch(self, key, ttl):
         """Restart a live key's TTL at ``ttl`` seconds from now. False if it is
         absent or expired. ``ttl <= 0`` expires the entry at once (still True)."""
         seconds = ttl_seconds(ttl)
-        hash(key)
+        key_hash = hash(key)
         with self._operation() as (now, graveyard):
-            entry = self._find(key, now, graveyard)
+            entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
                 return False
             if seconds <= 0:
@@ -413,8 +444,10 @@ class SimpleMooncake:
         """Remove every entry (on_remove gets reason "cleared" for each).
         Counters and the access log are kept."""
         with self._operation() as (_, graveyard):
-            entries = list(self._entries.values())
-            self._entries.clear()
+            entries = list(self._queue.values())
+            self._buckets.clear()
+            self._queue.clear()
+            self._version += 1
             self._heap.clear()
             self._hand = 0
             self._memory = 0
@@ -427,14 +460,14 @@ class SimpleMooncake:
         """The number of live entries (expired ones are removed first)."""
         with self._operation() as (now, graveyard):
             self._purge_expired(now, graveyard)
-            return len(self._entries)
+            return len(self._queue)
 
     def _live_entries(self, purge=True):
         """The live entries, oldest first, and the clock reading they were taken at."""
         with self._operation() as (now, graveyard):
             if purge:
                 self._purge_expired(now, graveyard)
-            return [e for e in self._entries.values() if e.is_live(now)], now
+            return [e for e in self._queue.values() if e.is_live(now)], now
 
     def keys(self):
         """A list of the live keys, oldest first."""
@@ -513,9 +546,9 @@ class SimpleMooncake:
         return self._maxmemory
 
     def _entry_info(self, key):
-        hash(key)
+        key_hash = hash(key)
         with self._operation() as (now, graveyard):
-            entry = self._find(key, now, graveyard)
+            entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
                 return None
             return {
@@ -544,7 +577,7 @@ class SimpleMooncake:
         with self._lock:
             lookups = self._hits + self._misses
             return {
-                "total_objects": len(self._entries),
+                "total_objects": len(self._queue),
                 "total_accesses": self._hits,
                 "memory_usage": memory,
                 "hits": self._hits,
@@ -590,7 +623,7 @@ class SimpleMooncake:
             self._monitor = check_monitor(monitor)
 
     def __repr__(self):
-        return f"{type(self).__name__}(maxsize={self._maxsize!r}, entries={len(self._entries)})"
+        return f"{type(self).__name__}(maxsize={self._maxsize!r}, entries={len(self._queue)})"
 
 
 def _as_pair(item):
