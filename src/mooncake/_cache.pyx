@@ -268,9 +268,9 @@ cdef class SimpleMooncake
 
 
 # ----------------------------------------------------------------------
-# The lookup path, as module-level inline functions: a cdef method of a class
-# that may be subclassed is called through its vtable, which the C compiler
-# cannot inline; these five calls run on every get.
+# The lookup and store paths, as module-level inline functions: a cdef method
+# of a class that may be subclassed is called through its vtable, which the C
+# compiler cannot inline; these calls run on every get and put.
 
 cdef inline Py_ssize_t _probe(SimpleMooncake self, PyObject *key, Py_hash_t h) except LOOKUP_ERROR:
     """Index of the record holding ``key``, LOOKUP_ABSENT, or LOOKUP_RESTART
@@ -381,6 +381,61 @@ cdef inline object _get_one(SimpleMooncake self, object key):
     finally:
         grave_release(&grave, self.on_remove)
     return result
+
+
+cdef inline int _put(SimpleMooncake self, object key, Py_hash_t h, object value, double seconds, Py_ssize_t size,
+              double now, Graveyard *grave) except -1:
+    cdef Py_ssize_t ix = _find(self, key, h, &now, grave)
+    cdef Entry *e
+    if isnan(now):
+        now = mc_monotonic()
+    mc_counter_add(&self.puts, 1)
+    grave_reserve(grave, 1)
+    if seconds <= 0:
+        if ix >= 0:
+            self._remove(ix, grave, REASON_REPLACED)
+            self._maybe_shrink()
+        return 0
+    if ix < 0:
+        self._make_room(1, size, -1, now, grave)
+        self._insert(key, h, value, now, seconds, size)
+        return 0
+    if self.sizes != NULL:
+        self._make_room(0, size - self.sizes[ix], ix, now, grave)
+        self.memory += size - self.sizes[ix]
+        self.sizes[ix] = size
+        grave_reserve(grave, 1)
+    e = &self.entries[ix]
+    Py_INCREF(value)
+    if self.on_remove is None:
+        grave_push(grave, NULL, e.value, REASON_NONE)
+    else:
+        Py_INCREF(<object>e.key)
+        grave_push(grave, e.key, e.value, REASON_REPLACED)
+    e.value = <PyObject *>value
+    e.expires = now + seconds
+    e.ttl = seconds
+    e.hits_visited = VISITED
+    self._schedule(ix, now)
+    return 0
+
+
+cdef inline bint _put_one(SimpleMooncake self, object key, object value, double seconds) except -1:
+    cdef Py_hash_t h = hash(key)
+    cdef Py_ssize_t size = 0
+    cdef Graveyard grave
+    cdef bint stored
+    if self.maxmemory_ > 0:
+        size = entry_size(self.getsizeof, key, value)
+        if size > self.maxmemory_:
+            return False
+    grave_init(&grave)
+    try:
+        with cython.critical_section(self):
+            _put(self, key, h, value, seconds, size, self._now_for_lookup(), &grave)
+    finally:
+        grave_release(&grave, self.on_remove)
+    return True
 
 
 cdef class SimpleMooncake:
@@ -911,68 +966,16 @@ cdef class SimpleMooncake:
         else:
             seconds = ttl_seconds(ttl)
         if self.monitor is None:
-            return self._put_one(key, value, seconds)
+            return _put_one(self, key, value, seconds)
         started = mc_precise_monotonic()
         try:
-            stored = self._put_one(key, value, seconds)
+            stored = _put_one(self, key, value, seconds)
         except BaseException:
             self._record("put", started, False, None)
             raise
         self._record("put", started, stored, value if stored else None)
         return stored
 
-    cdef bint _put_one(self, object key, object value, double seconds) except -1:
-        cdef Py_hash_t h = hash(key)
-        cdef Py_ssize_t size = 0
-        cdef Graveyard grave
-        cdef bint stored
-        if self.maxmemory_ > 0:
-            size = entry_size(self.getsizeof, key, value)
-            if size > self.maxmemory_:
-                return False
-        grave_init(&grave)
-        try:
-            with cython.critical_section(self):
-                self._put(key, h, value, seconds, size, self._now_for_lookup(), &grave)
-        finally:
-            grave_release(&grave, self.on_remove)
-        return True
-
-    cdef int _put(self, object key, Py_hash_t h, object value, double seconds, Py_ssize_t size,
-                  double now, Graveyard *grave) except -1:
-        cdef Py_ssize_t ix = _find(self, key, h, &now, grave)
-        cdef Entry *e
-        if isnan(now):
-            now = mc_monotonic()
-        mc_counter_add(&self.puts, 1)
-        grave_reserve(grave, 1)
-        if seconds <= 0:
-            if ix >= 0:
-                self._remove(ix, grave, REASON_REPLACED)
-                self._maybe_shrink()
-            return 0
-        if ix < 0:
-            self._make_room(1, size, -1, now, grave)
-            self._insert(key, h, value, now, seconds, size)
-            return 0
-        if self.sizes != NULL:
-            self._make_room(0, size - self.sizes[ix], ix, now, grave)
-            self.memory += size - self.sizes[ix]
-            self.sizes[ix] = size
-            grave_reserve(grave, 1)
-        e = &self.entries[ix]
-        Py_INCREF(value)
-        if self.on_remove is None:
-            grave_push(grave, NULL, e.value, REASON_NONE)
-        else:
-            Py_INCREF(<object>e.key)
-            grave_push(grave, e.key, e.value, REASON_REPLACED)
-        e.value = <PyObject *>value
-        e.expires = now + seconds
-        e.ttl = seconds
-        e.hits_visited = VISITED
-        self._schedule(ix, now)
-        return 0
 
     @cython.binding(False)  # a plain method descriptor: CPython's fast call path
     def get(self, key, default=None):
@@ -1006,7 +1009,7 @@ cdef class SimpleMooncake:
     def __setitem__(self, key, value):
         """``cache[key] = value``: put with the default ttl of 3600 seconds."""
         if self.monitor is None:
-            self._put_one(key, value, 3600.0)
+            _put_one(self, key, value, 3600.0)
         else:
             self.put(key, value)
 
@@ -1270,7 +1273,7 @@ cdef class SimpleMooncake:
         for key, value in pairs:
             hash(key)  # an unhashable key fails before anything is stored
         for key, value in pairs:
-            stored += self._put_one(key, value, seconds)
+            stored += _put_one(self, key, value, seconds)
         if seconds <= 0:
             stored = 0
         if self.monitor is not None:
