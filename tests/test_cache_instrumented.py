@@ -33,15 +33,20 @@ def test_operations_are_recorded_with_success_and_size(monitored):
     assert all(m.duration >= 0 for m in monitor.metrics)
 
 
-def test_mapping_syntax_is_recorded_as_get_and_put(monitored):
+def test_mapping_syntax_is_recorded_as_get_put_and_delete(monitored):
     cache, monitor = monitored
     cache["k"] = 1
     assert cache["k"] == 1
     with pytest.raises(KeyError):
         cache["nope"]
+    del cache["k"]
+    with pytest.raises(KeyError):
+        del cache["k"]
     assert monitor.get_operation_count("put") == 1
     assert monitor.get_operation_count("get") == 2
     assert monitor.get_operation_success_rate("get") == 0.5
+    assert monitor.get_operation_count("delete") == 2
+    assert monitor.get_operation_success_rate("delete") == 0.5
 
 
 def test_failed_operation_is_recorded_as_failure(monitored):

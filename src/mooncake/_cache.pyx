@@ -1032,7 +1032,10 @@ cdef class SimpleMooncake:
 
     def __delitem__(self, key):
         """``del cache[key]``: KeyError if absent or expired."""
-        if self._pop(key) is _MISSING:
+        if self.monitor is not None:
+            if not self.delete(key):
+                raise KeyError(key)
+        elif self._pop(key) is _MISSING:
             raise KeyError(key)
 
     @cython.binding(False)  # a plain method descriptor: CPython's fast call path

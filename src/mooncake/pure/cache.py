@@ -376,7 +376,7 @@ class SimpleMooncake:
 
     def __delitem__(self, key):
         """``del cache[key]``: KeyError if absent or expired."""
-        if self._pop(key) is _MISSING:
+        if not self.delete(key):
             raise KeyError(key)
 
     def pop(self, key, default=_MISSING):
