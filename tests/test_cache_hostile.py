@@ -27,19 +27,20 @@ runs 8 mixed workers plus a sweeper with values whose ``__del__`` re-enter
 the cache.
 """
 
+import functools
 import gc
 import itertools
 import math
 import os
 import random
 import sys
-import threading
 
 import hypothesis.strategies as st
 import pytest
 from conftest import IMPLS, FakeClock, implementation
 from hypothesis import given, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from thread_runner import run_together
 
 Engine = implementation("cache", IMPLS[0]).SimpleMooncake
 Model = implementation("cache", "py").SimpleMooncake
@@ -547,9 +548,6 @@ def test_threads_with_reentrant_values_lose_nothing(cache_cls, fast_switching, m
     worker_deletes = [0] * THREADS
     immortal = [set() for _ in range(THREADS)]  # put with ttl=inf, not deleted
     actions = ["put", "delete", "get", "cleanup", "stats"]
-    barrier = threading.Barrier(THREADS + 1)
-    stop = threading.Event()
-    errors = []
 
     def worker(n):
         rng = random.Random(n)
@@ -570,7 +568,7 @@ def test_threads_with_reentrant_values_lose_nothing(cache_cls, fast_switching, m
                     worker_deletes[n] += 1
                 immortal[n].discard(key)
 
-    def sweeper():
+    def sweeper(stop):
         while not stop.is_set():
             clock.advance(0.01)  # a float store: atomic enough for a fake clock
             cache.cleanup_expired()
@@ -578,22 +576,7 @@ def test_threads_with_reentrant_values_lose_nothing(cache_cls, fast_switching, m
             if maxsize is not None:
                 assert stats["total_objects"] <= maxsize
 
-    def guarded(fn, *args):
-        try:
-            barrier.wait()
-            fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=guarded, args=(worker, n)) for n in range(THREADS)]
-    sweep = threading.Thread(target=guarded, args=(sweeper,))
-    for t in threads + [sweep]:
-        t.start()
-    for t in threads:
-        t.join()
-    stop.set()
-    sweep.join()
-    assert errors == []
+    run_together([functools.partial(worker, n) for n in range(THREADS)], sweeper)
 
     stats = cache.get_stats()
     assert stats["puts"] == sum(worker_puts) + len(tally["puts"])

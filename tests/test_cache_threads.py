@@ -4,12 +4,13 @@ Written to mean something on a free-threaded build too: the threads start
 together behind a barrier and every assertion is about exact totals.
 """
 
+import functools
 import math
 import random
 import sys
-import threading
 
 import pytest
+from thread_runner import run_together
 
 THREADS = 8
 OPS = 12_000
@@ -24,26 +25,7 @@ def fast_switching():
 
 
 def run_threads(worker, sweeper):
-    barrier = threading.Barrier(THREADS + 1)
-    stop = threading.Event()
-    errors = []
-
-    def guarded(fn, *args):
-        try:
-            barrier.wait()
-            fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=guarded, args=(worker, n)) for n in range(THREADS)]
-    sweep = threading.Thread(target=lambda: (barrier.wait(), sweeper(stop)))
-    for t in threads + [sweep]:
-        t.start()
-    for t in threads:
-        t.join()
-    stop.set()
-    sweep.join()
-    assert errors == []
+    run_together([functools.partial(worker, n) for n in range(THREADS)], sweeper)
 
 
 def test_unbounded_cache_loses_nothing_under_threads(cache_cls):
