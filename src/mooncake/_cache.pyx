@@ -639,7 +639,6 @@ cdef class SimpleMooncake:
         cdef Py_ssize_t cap, i, j, slot, old_hand
         cdef size_t perturb
         cdef int32_t *indices
-        cdef void *grown
         cdef Entry *e
         while usable(nslots) < needed + (needed >> 1) + 1 and nslots < MAX_SLOTS:
             nslots <<= 1
@@ -649,22 +648,11 @@ cdef class SimpleMooncake:
         indices = <int32_t *>PyMem_Malloc(nslots * sizeof(int32_t))
         if indices == NULL:
             raise MemoryError()
-        if cap > self.capacity:
-            # Grow first: a failed realloc leaves the old block as it was, and a
-            # block that did grow is only larger than the capacity we record.
-            grown = PyMem_Realloc(self.entries, cap * sizeof(Entry))
-            if grown != NULL:
-                self.entries = <Entry *>grown
-                grown = PyMem_Realloc(self.heap, cap * sizeof(uint32_t))
-            if grown != NULL:
-                self.heap = <uint32_t *>grown
-                if self.sizes != NULL:
-                    grown = PyMem_Realloc(self.sizes, cap * sizeof(Py_ssize_t))
-                    if grown != NULL:
-                        self.sizes = <Py_ssize_t *>grown
-            if grown == NULL:
-                PyMem_Free(indices)
-                raise MemoryError()
+        # Grow first: a failed realloc leaves the old block as it was, and a
+        # block that did grow is only larger than the capacity we record.
+        if cap > self.capacity and self._resize_records(cap) < 0:
+            PyMem_Free(indices)
+            raise MemoryError()
         memset(indices, 0xFF, nslots * sizeof(int32_t))
         old_hand = self.hand
         self.hand = 0
@@ -694,20 +682,29 @@ cdef class SimpleMooncake:
         if cap < self.capacity:
             # Shrinking cannot lose records (cap >= needed >= j); if realloc
             # declines, the larger blocks simply stay.
-            grown = PyMem_Realloc(self.entries, cap * sizeof(Entry))
-            if grown != NULL:
-                self.entries = <Entry *>grown
-            grown = PyMem_Realloc(self.heap, cap * sizeof(uint32_t))
-            if grown != NULL:
-                self.heap = <uint32_t *>grown
-            if self.sizes != NULL:
-                grown = PyMem_Realloc(self.sizes, cap * sizeof(Py_ssize_t))
-                if grown != NULL:
-                    self.sizes = <Py_ssize_t *>grown
+            self._resize_records(cap)
         self.mask = nslots - 1
         self.capacity = cap
         self.nentries = j  # a hand at j points at the next record to be appended
         self.version += 1
+        return 0
+
+    cdef int _resize_records(self, Py_ssize_t cap) noexcept:
+        """Realloc the buffers indexed by record (records, heap, sizes) to
+        ``cap``; -1 if one could not be resized (those done keep their size)."""
+        cdef void *block = PyMem_Realloc(self.entries, cap * sizeof(Entry))
+        if block == NULL:
+            return -1
+        self.entries = <Entry *>block
+        block = PyMem_Realloc(self.heap, cap * sizeof(uint32_t))
+        if block == NULL:
+            return -1
+        self.heap = <uint32_t *>block
+        if self.sizes != NULL:
+            block = PyMem_Realloc(self.sizes, cap * sizeof(Py_ssize_t))
+            if block == NULL:
+                return -1
+            self.sizes = <Py_ssize_t *>block
         return 0
 
     cdef inline void _maybe_shrink(self) noexcept:
