@@ -505,12 +505,7 @@ cdef class SimpleMonitor:
                             pos = 0
                 else:
                     n = -1
-        if n < 0:
-            raise MemoryError()
-        try:
-            return _build(buf, n, names)
-        finally:
-            PyMem_Free(buf)
+        return _build_copied(buf, n, names)
 
     def reset_metrics(self):
         """Forget everything: history, totals and histograms."""
@@ -640,12 +635,7 @@ cdef class SimpleMonitor:
                         buf[i] = self._ring[pos]
                 else:
                     n = -1
-        if n < 0:
-            raise MemoryError()
-        try:
-            return _build(buf, n, names)
-        finally:
-            PyMem_Free(buf)
+        return _build_copied(buf, n, names)
 
     def _operation_row(self, operation):
         cdef OpSummary row
@@ -687,6 +677,17 @@ cdef class SimpleMonitor:
         finally:
             PyMem_Free(rows)  # a shallow copy: the chunk pointers in it are not ours
         return out
+
+
+cdef list _build_copied(Record *buf, Py_ssize_t n, list names):
+    """Metrics from records copied out under the lock into ``buf``, which is
+    then freed; ``n < 0`` means the copy could not be allocated."""
+    if n < 0:
+        raise MemoryError()
+    try:
+        return _build(buf, n, names)
+    finally:
+        PyMem_Free(buf)
 
 
 cdef list _build(const Record *buf, Py_ssize_t n, list names):
