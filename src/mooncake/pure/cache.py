@@ -37,6 +37,7 @@ from ..arguments import (
     clock_seconds,
     entry_size,
     ttl_seconds,
+    wall_offset,
 )
 from ..cache_pickle import restore_cache
 from ..cache_views import AccessLogView, StorageView
@@ -127,7 +128,7 @@ class SimpleMooncake:
         self._log_size = log_size
         self._hits = self._misses = self._puts = 0
         self._deletes = self._expirations = self._evictions = 0
-        self._wall_offset = time.time() - self._now()
+        self._wall_offset = wall_offset(self._now())
 
     # -- time -------------------------------------------------------------
 
