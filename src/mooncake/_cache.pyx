@@ -465,7 +465,7 @@ cdef class SimpleMooncake:
     cdef Py_ssize_t live
     cdef uint32_t *heap
     cdef Py_ssize_t heap_len
-    cdef Py_ssize_t hand           # SIEVE hand: the next record to consider
+    cdef Py_ssize_t hand           # SIEVE hand: 0 or a live record, the next to consider
     cdef uint64_t version          # bumped by every change of the table's layout
 
     cdef LogItem *log
@@ -685,7 +685,7 @@ cdef class SimpleMooncake:
             self._resize_records(cap)
         self.mask = nslots - 1
         self.capacity = cap
-        self.nentries = j  # a hand at j points at the next record to be appended
+        self.nentries = j
         self.version += 1
         return 0
 
@@ -822,6 +822,12 @@ cdef class SimpleMooncake:
         e.value = NULL
         self.live -= 1
         self.version += 1
+        if ix == self.hand:
+            # Implementation note: as in the SIEVE paper, the hand moves to
+            # the next newer entry, or back to the oldest when there is none.
+            # Left on the hole, it would reach entries appended later before
+            # the older ones, and evict the newest entry first.
+            self.hand = self._next_live_or_oldest(ix + 1)
 
     cdef int _insert(self, object key, Py_hash_t h, object value, double now, double ttl,
                      Py_ssize_t size) except -1:
@@ -875,7 +881,8 @@ cdef class SimpleMooncake:
     cdef Py_ssize_t _sieve_victim(self, Py_ssize_t spared) noexcept nogil:
         """Walk the hand from older to newer records, wrapping around, clearing
         visited bits, and return the first record not visited (never ``spared``,
-        the record a put is writing)."""
+        the record a put is writing). The hand is left on the victim, so that
+        removing it moves the hand on as the paper's does (see ``_remove``)."""
         cdef Py_ssize_t i = self.hand
         cdef Entry *e
         while True:
@@ -886,9 +893,17 @@ cdef class SimpleMooncake:
                 if e.hits_visited & VISITED:
                     e.hits_visited &= ~VISITED
                 else:
-                    self.hand = i + 1
+                    self.hand = i
                     return i
             i += 1
+
+    cdef inline Py_ssize_t _next_live_or_oldest(self, Py_ssize_t i) noexcept nogil:
+        """The first live record at ``i`` or newer; 0 (the oldest end) if none."""
+        while i < self.nentries:
+            if self.entries[i].key != NULL:
+                return i
+            i += 1
+        return 0
 
     cdef inline bint _over_budget(self, Py_ssize_t extra_entries, Py_ssize_t extra_bytes) noexcept nogil:
         return ((self.maxsize_ > 0 and self.live + extra_entries > self.maxsize_)

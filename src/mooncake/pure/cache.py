@@ -195,6 +195,10 @@ class SimpleMooncake:
         bucket[:] = [e for e in bucket if e is not entry]  # by identity: no __eq__
         if not bucket:
             del self._buckets[entry.hash]
+        if entry.seq == self._hand:
+            # As in the SIEVE paper: the hand moves to the next newer entry,
+            # or back to the oldest (seq 0 and up) when there is none.
+            self._hand = next((seq for seq in self._queue if seq > entry.seq), 0)
         del self._queue[entry.seq]
         self._version += 1
         entry.removed = True
@@ -239,7 +243,7 @@ class SimpleMooncake:
             queue[i].visited = False
             i = (i + 1) % len(queue)
         victim = queue[i]
-        self._hand = victim.seq + 1
+        self._hand = victim.seq  # removing the victim moves the hand on
         self._remove(victim, graveyard, EVICTED)
         self._evictions += 1
 
