@@ -52,6 +52,9 @@ from mooncake._csupport cimport (
     mc_counter,
     mc_counter_add,
     mc_counter_load,
+    MC_MAX_USER_CODE_DEPTH,
+    mc_enter_user_code,
+    mc_leave_user_code,
     mc_monotonic,
     mc_precise_monotonic,
 )
@@ -75,6 +78,7 @@ from mooncake.arguments import (
     check_optional_callable,
     clock_seconds,
     entry_size,
+    measured_bytes,
     ttl_seconds,
 )
 from mooncake.arguments import wall_offset as _wall_offset
@@ -82,6 +86,10 @@ from mooncake.cache_pickle import restore_cache
 from mooncake.cache_views import AccessLogView, StorageView
 from mooncake.memoize import memoize as _memoize
 from mooncake.removal import RemovalReason
+
+#: The deepest nesting of the cache's calls into user code per thread
+#: (on_remove, monitor, clock); deeper raises RecursionError. See mooncake.user_code.
+MAX_USER_CODE_DEPTH = MC_MAX_USER_CODE_DEPTH
 
 #: Resolution of the built-in monotonic clock, in seconds.
 CLOCK_RESOLUTION = mc_clock_init()
@@ -144,6 +152,13 @@ ctypedef struct Entry:
 ctypedef struct LogItem:
     PyObject *key
     double timestamp         # wall-clock seconds
+
+
+cdef inline double _seconds_left(Entry *e, double now) noexcept nogil:
+    # put time + ttl - now can round to a hair above ttl: never report more
+    # than the ttl given.
+    cdef double left = e.expires - now
+    return e.ttl if left > e.ttl else left
 
 
 cdef inline double put_time(Entry *e) noexcept nogil:
@@ -244,9 +259,14 @@ cdef void grave_empty(Graveyard *g, object on_remove) noexcept:
 
 
 cdef void _notify(object on_remove, object key, object value, int reason) noexcept:
-    """Call on_remove; an exception from it goes to sys.unraisablehook."""
+    """Call on_remove; an exception from it (or a RecursionError instead of a
+    call too deep to make) goes to sys.unraisablehook."""
     try:
-        on_remove(key, value, _REASONS[reason])
+        mc_enter_user_code(" in on_remove")
+        try:
+            on_remove(key, value, _REASONS[reason])
+        finally:
+            mc_leave_user_code()
     except BaseException:
         _report_unraisable(on_remove)
 
@@ -257,6 +277,23 @@ cdef void _report_unraisable(object source) noexcept:
     exc = sys.exc_info()[1]
     PyErr_SetObject(type(exc), exc)
     PyErr_WriteUnraisable(source)
+
+
+cdef double _read_clock(object clock) except? -1.0:
+    """One reading of a user clock, checked (a finite real number)."""
+    cdef object reading
+    mc_enter_user_code(" in the cache's clock")
+    try:
+        reading = clock()
+    finally:
+        mc_leave_user_code()
+    return clock_seconds(reading)
+
+
+cdef int _refuse_uninitialised(object cache) except -1:
+    raise RuntimeError(
+        f"this {type(cache).__name__} is not initialised: its __init__ has not run, or failed; "
+        "a subclass must call super().__init__() before using the cache")
 
 
 cdef inline Py_ssize_t usable(Py_ssize_t nslots) noexcept nogil:
@@ -349,9 +386,10 @@ cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now
     if e.hits_visited < HITS_MAX:
         e.hits_visited += 2
     e.hits_visited |= VISITED
-    if self.log_capacity:
+    if self.log_capacity and (self.log_len < self.log_ring or self.log_ring == self.log_capacity
+                              or _grow_log(self)):
         slot = &self.log[self.log_next]
-        if self.log_len == self.log_capacity:
+        if self.log_len == self.log_ring:
             dropped = slot.key
         else:
             self.log_len += 1
@@ -359,7 +397,7 @@ cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now
         slot.key = e.key
         slot.timestamp = now + self.wall_offset
         self.log_next += 1
-        if self.log_next == self.log_capacity:
+        if self.log_next == self.log_ring:
             self.log_next = 0
     value = <object>e.value
     if dropped != NULL:
@@ -367,6 +405,28 @@ cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now
         # key leaving the log may now run, even re-enter the cache.
         Py_DECREF(<object>dropped)
     return value
+
+
+cdef bint _grow_log(SimpleMooncake self) noexcept:
+    """The access-log ring is full: grow it towards ``log_capacity``, doubling,
+    oldest record first. True if there is a slot to write (a ring that cannot
+    grow, for want of memory or because it reached its bound, wraps)."""
+    cdef Py_ssize_t ring = self.log_ring
+    cdef Py_ssize_t grown, i
+    cdef LogItem *fresh
+    if ring < self.log_capacity:
+        grown = 16 if ring < 8 else 2 * ring
+        if grown > self.log_capacity:
+            grown = self.log_capacity
+        fresh = <LogItem *>PyMem_Malloc(<size_t>grown * sizeof(LogItem))
+        if fresh != NULL:
+            for i in range(self.log_len):
+                fresh[i] = self.log[(self.log_next + i) % ring]
+            PyMem_Free(self.log)
+            self.log = fresh
+            self.log_ring = grown
+            self.log_next = self.log_len
+    return ring > 0 or self.log_ring > 0
 
 
 cdef inline object _get_one(SimpleMooncake self, object key):
@@ -425,10 +485,12 @@ cdef inline bint _put_one(SimpleMooncake self, object key, object value, double 
     cdef Py_ssize_t size = 0
     cdef Graveyard grave
     cdef bint stored
+    cdef object weight
     if self.maxmemory_ > 0:
-        size = entry_size(self.getsizeof, key, value)
-        if size > self.maxmemory_:
+        weight = entry_size(self.getsizeof, key, value)
+        if weight > self.maxmemory_:  # compared as Python ints: no size overflows
             return False
+        size = weight
     grave_init(&grave)
     try:
         with cython.critical_section(self):
@@ -454,6 +516,10 @@ cdef class SimpleMooncake:
     ``maxmemory``: None, or a budget in bytes for the sum of entry weights:
     ``getsizeof(value)`` if given, else ``sys.getsizeof(key) + sys.getsizeof(value)``.
     ``monitor``: None, or a ``SimpleMonitor`` that records each operation.
+
+    ``__init__`` runs once: calling it again (even after it failed) raises
+    TypeError. Until it has completed, every operation raises RuntimeError (a
+    subclass must call ``super().__init__()`` before using the cache).
     """
 
     cdef int32_t *indices
@@ -469,7 +535,8 @@ cdef class SimpleMooncake:
     cdef uint64_t version          # bumped by every change of the table's layout
 
     cdef LogItem *log
-    cdef Py_ssize_t log_capacity
+    cdef Py_ssize_t log_capacity   # the bound given as access_log_size
+    cdef Py_ssize_t log_ring       # records allocated: grows towards log_capacity as hits come
     cdef Py_ssize_t log_next
     cdef Py_ssize_t log_len
 
@@ -483,7 +550,8 @@ cdef class SimpleMooncake:
     cdef Py_ssize_t maxsize_
     cdef Py_ssize_t maxmemory_     # -1: no byte budget
     cdef Py_ssize_t memory         # sum of sizes, kept only with a budget
-    cdef bint initialized
+    cdef bint init_started         # __init__ runs at most once
+    cdef bint initialized          # __init__ completed: the cache may be used
     cdef double wall_offset
     cdef readonly object maxsize
     cdef readonly object maxmemory
@@ -507,8 +575,9 @@ cdef class SimpleMooncake:
     def __init__(self, maxsize=None, *, clock=None, access_log_size=10000,
                  on_remove=None, maxmemory=None, getsizeof=None, monitor=None):
         cdef Py_ssize_t log_size
-        if self.initialized:
-            raise TypeError("SimpleMooncake.__init__ may be called only once")
+        if self.init_started:
+            raise TypeError(f"{type(self).__name__}.__init__ may run only once; create a new cache instead")
+        self.init_started = True
         self.maxsize = check_maxsize(maxsize)
         self.maxmemory = check_maxmemory(maxmemory)
         self.clock = check_clock(clock)
@@ -521,14 +590,10 @@ cdef class SimpleMooncake:
             self.sizes = <Py_ssize_t *>PyMem_Malloc(self.capacity * sizeof(Py_ssize_t))
             if self.sizes == NULL:
                 raise MemoryError()
-        if log_size:
-            self.log = <LogItem *>PyMem_Malloc(log_size * sizeof(LogItem))
-            if self.log == NULL:
-                raise MemoryError()
-        self.log_capacity = log_size
+        self.log_capacity = log_size  # the ring itself grows as hits come
         if self.maxsize is not None:
             self.maxsize_ = self.maxsize
-        self.wall_offset = _wall_offset(self._now())
+        self.wall_offset = _wall_offset(mc_monotonic() if self.clock is None else _read_clock(self.clock))
         self.initialized = True
 
     def __dealloc__(self):
@@ -891,8 +956,10 @@ cdef class SimpleMooncake:
             i += 1
 
     cdef inline bint _over_budget(self, Py_ssize_t extra_entries, Py_ssize_t extra_bytes) noexcept nogil:
+        # memory <= maxmemory_ always holds (every weight is at most the budget
+        # and a put evicts until it fits), so the subtraction cannot wrap.
         return ((self.maxsize_ > 0 and self.live + extra_entries > self.maxsize_)
-                or (self.maxmemory_ > 0 and self.memory + extra_bytes > self.maxmemory_))
+                or (self.maxmemory_ > 0 and extra_bytes > self.maxmemory_ - self.memory))
 
     cdef int _make_room(self, Py_ssize_t extra_entries, Py_ssize_t extra_bytes, Py_ssize_t spared,
                         double now, Graveyard *grave) except -1:
@@ -910,20 +977,26 @@ cdef class SimpleMooncake:
     # ------------------------------------------------------------------
     # Time
 
+    # Every operation that may change the table reads the time first, through
+    # one of these two, so they are also where a cache whose __init__ has not
+    # (successfully) run refuses to work.
+
     cdef inline double _now(self) except? -1.0:
-        if self.clock is None:
+        if self.clock is None and self.initialized:
             return mc_monotonic()
         return self._user_now()
 
     cdef inline double _now_for_lookup(self) except? -1.0:
         """A user clock is Python code, so it is read before a lookup; the
         built-in clock is left for ``_find`` to read (NaN: not read yet)."""
-        if self.clock is None:
+        if self.clock is None and self.initialized:
             return NAN
         return self._user_now()
 
     cdef double _user_now(self) except? -1.0:
-        return clock_seconds(self.clock())
+        if not self.initialized:
+            _refuse_uninitialised(self)
+        return _read_clock(self.clock)
 
     # ------------------------------------------------------------------
     # The instrumented cache: with a monitor, each public call is timed.
@@ -931,8 +1004,12 @@ cdef class SimpleMooncake:
     cdef void _record(self, str operation, double started, bint success, object value) noexcept:
         cdef double elapsed = mc_precise_monotonic() - started
         try:
-            self.monitor.record_operation(operation, elapsed if elapsed > 0 else 0.0, success,
-                                          sys.getsizeof(value) if value is not None else 0)
+            mc_enter_user_code(" in the cache's monitor")
+            try:
+                self.monitor.record_operation(operation, elapsed if elapsed > 0 else 0.0, success,
+                                              sys.getsizeof(value) if value is not None else 0)
+            finally:
+                mc_leave_user_code()
         except BaseException:
             _report_unraisable(self.monitor)
 
@@ -1083,7 +1160,8 @@ cdef class SimpleMooncake:
         return ix >= 0
 
     def ttl(self, key):
-        """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None."""
+        """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None.
+        Never more than the ttl given to its last put or touch."""
         cdef Py_hash_t h = hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
@@ -1095,7 +1173,7 @@ cdef class SimpleMooncake:
                 now = self._now_for_lookup()
                 ix = _find(self, key, h, &now, &grave)
                 if ix >= 0:
-                    left = self.entries[ix].expires - now
+                    left = _seconds_left(&self.entries[ix], now)
         finally:
             grave_release(&grave, self.on_remove)
         return left
@@ -1149,6 +1227,8 @@ cdef class SimpleMooncake:
         cdef Graveyard grave
         cdef Py_ssize_t i
         cdef Entry *e
+        if not self.initialized:
+            _refuse_uninitialised(self)
         grave_init(&grave)
         try:
             with cython.critical_section(self):
@@ -1210,7 +1290,7 @@ cdef class SimpleMooncake:
                     if e.key != NULL and now < e.expires:
                         Py_INCREF(<object>e.key)
                         Py_INCREF(<object>e.value)
-                        left[held.length] = e.expires - now
+                        left[held.length] = _seconds_left(e, now)
                         grave_push(&held, e.key, e.value, REASON_NONE)
             out = []
             for i in range(held.length):
@@ -1330,12 +1410,47 @@ cdef class SimpleMooncake:
             "access_count": hits,
         }
 
+    def _access_log_len(self):
+        if not self.initialized:
+            _refuse_uninitialised(self)
+        return self.log_len
+
+    def _access_log_item(self, Py_ssize_t index):
+        """The ``(key, wall_timestamp)`` of hit number ``index`` (0: the oldest
+        retained; negative counts from the newest); IndexError out of range."""
+        cdef object key = None
+        cdef double stamp = 0.0
+        cdef LogItem *item
+        if not self.initialized:
+            _refuse_uninitialised(self)
+        with cython.critical_section(self):
+            if index < 0:
+                index += self.log_len
+            if 0 <= index < self.log_len:
+                item = &self.log[self._log_position(index)]
+                key = <object>item.key
+                stamp = item.timestamp
+            else:
+                index = -1
+        if index < 0:
+            raise IndexError("access_log index out of range")
+        return (key, stamp)
+
+    cdef inline Py_ssize_t _log_position(self, Py_ssize_t i) noexcept nogil:
+        """Where the ``i``-th oldest retained hit sits in the ring."""
+        cdef Py_ssize_t pos = self.log_next - self.log_len + i
+        if pos < 0:
+            pos += self.log_ring
+        return pos
+
     def _access_log_snapshot(self):
         cdef Graveyard held
         cdef list out
         cdef double *stamps = NULL
-        cdef Py_ssize_t i, start
+        cdef Py_ssize_t i
         cdef LogItem *item
+        if not self.initialized:
+            _refuse_uninitialised(self)
         grave_init(&held)
         try:
             with cython.critical_section(self):
@@ -1343,11 +1458,8 @@ cdef class SimpleMooncake:
                 stamps = <double *>PyMem_Malloc((self.log_len + 1) * sizeof(double))
                 if stamps == NULL:
                     raise MemoryError()
-                start = self.log_next - self.log_len
-                if start < 0:
-                    start += self.log_capacity
                 for i in range(self.log_len):
-                    item = &self.log[(start + i) % self.log_capacity]
+                    item = &self.log[self._log_position(i)]
                     Py_INCREF(<object>item.key)
                     stamps[i] = item.timestamp
                     grave_push(&held, item.key, NULL, REASON_NONE)
@@ -1362,17 +1474,17 @@ cdef class SimpleMooncake:
 
         ``memory_usage`` is the sum of the live entries' sizes: with
         ``maxmemory``, the weights taken at put (the budget's own accounting);
-        without, ``sys.getsizeof`` of each live key and value, measured now (O(n)).
+        without, ``sys.getsizeof`` of each live key and value, measured now (O(n));
+        an object whose ``__sizeof__`` raises counts as its base size, so the
+        stats stay readable.
         """
         cdef list pairs = self._collect(2, True)
-        cdef Py_ssize_t memory = 0
+        cdef object memory
         cdef uint64_t hits, misses
         if self.maxmemory_ > 0:
             memory = self.memory
         else:
-            getsizeof = sys.getsizeof
-            for key, value in pairs:
-                memory += getsizeof(key) + getsizeof(value)
+            memory = measured_bytes([x for pair in pairs for x in pair])
         with cython.critical_section(self):
             hits = mc_counter_load(&self.hits)
             misses = mc_counter_load(&self.misses)
@@ -1427,6 +1539,8 @@ cdef class SimpleMooncake:
             self.monitor = check_monitor(monitor)
 
     def __repr__(self):
+        if not self.initialized:
+            return f"<{type(self).__name__}, not initialised>"
         return f"{type(self).__name__}(maxsize={self.maxsize!r}, entries={self.live})"
 
 

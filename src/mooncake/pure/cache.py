@@ -36,6 +36,7 @@ from ..arguments import (
     check_optional_callable,
     clock_seconds,
     entry_size,
+    measured_bytes,
     ttl_seconds,
     wall_offset,
 )
@@ -43,6 +44,7 @@ from ..cache_pickle import restore_cache
 from ..cache_views import AccessLogView, StorageView
 from ..memoize import memoize as _memoize
 from ..removal import RemovalReason
+from ..user_code import calling_user_code
 
 _MISSING = object()
 _MAX_RESTARTS = 64  # lookups restarted by a mutating __eq__ before giving up, as in the engine
@@ -79,6 +81,10 @@ class _Entry:
     def is_live(self, now):
         return now < self.put_time + self.ttl
 
+    def seconds_left(self, now):
+        # put time + ttl - now can round to a hair above ttl: never report more.
+        return min(self.put_time + self.ttl - now, self.ttl)
+
 
 def _report_unraisable(source):
     exc_type, exc_value, exc_traceback = sys.exc_info()
@@ -104,10 +110,21 @@ class SimpleMooncake:
     ``maxmemory``: None, or a budget in bytes for the sum of entry weights:
     ``getsizeof(value)`` if given, else ``sys.getsizeof(key) + sys.getsizeof(value)``.
     ``monitor``: None, or a ``SimpleMonitor`` that records each operation.
+
+    ``__init__`` runs once: calling it again (even after it failed) raises
+    TypeError. Until it has completed, every operation raises RuntimeError (a
+    subclass must call ``super().__init__()`` before using the cache).
     """
+
+    _init_started = False  # class defaults, shadowed by __init__
+    _ready = False
+    _maxsize = _maxmemory = _monitor = None
 
     def __init__(self, maxsize=None, *, clock=None, access_log_size=10000,
                  on_remove=None, maxmemory=None, getsizeof=None, monitor=None):
+        if self._init_started:
+            raise TypeError(f"{type(self).__name__}.__init__ may run only once; create a new cache instead")
+        self._init_started = True
         self._maxsize = check_maxsize(maxsize)
         self._maxmemory = check_maxmemory(maxmemory)
         self._clock = check_clock(clock)
@@ -129,13 +146,22 @@ class SimpleMooncake:
         self._hits = self._misses = self._puts = 0
         self._deletes = self._expirations = self._evictions = 0
         self._wall_offset = wall_offset(self._now())
+        self._ready = True
 
     # -- time -------------------------------------------------------------
+
+    def _check_ready(self):
+        if not self._ready:
+            raise RuntimeError(
+                f"this {type(self).__name__} is not initialised: its __init__ has not run, or failed; "
+                "a subclass must call super().__init__() before using the cache")
 
     def _now(self):
         if self._clock is None:
             return time.monotonic()
-        return clock_seconds(self._clock())
+        with calling_user_code(" in the cache's clock"):
+            reading = self._clock()
+        return clock_seconds(reading)
 
     # -- the graveyard ----------------------------------------------------
 
@@ -146,7 +172,8 @@ class SimpleMooncake:
             graveyard[i] = None
             if callback is not None and reason is not None:
                 try:
-                    callback(key, value, reason)
+                    with calling_user_code(" in on_remove"):
+                        callback(key, value, reason)
                 except BaseException:
                     _report_unraisable(callback)
             del key, value  # here, as the engine drops each one after its callback
@@ -156,6 +183,7 @@ class SimpleMooncake:
     def _operation(self):
         """One public operation: under the lock, with one clock reading and a
         graveyard that is emptied once the operation is complete."""
+        self._check_ready()
         graveyard = []
         try:
             with self._lock:
@@ -260,8 +288,9 @@ class SimpleMooncake:
     def _record(self, operation, started, success, value=None):
         elapsed = max(time.perf_counter() - started, 0.0)
         try:
-            self._monitor.record_operation(
-                operation, elapsed, success, sys.getsizeof(value) if value is not None else 0)
+            with calling_user_code(" in the cache's monitor"):
+                self._monitor.record_operation(
+                    operation, elapsed, success, sys.getsizeof(value) if value is not None else 0)
         except BaseException:
             _report_unraisable(self._monitor)
 
@@ -409,11 +438,12 @@ class SimpleMooncake:
             return self._find(key, key_hash, now, graveyard) is not None
 
     def ttl(self, key):
-        """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None."""
+        """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None.
+        Never more than the ttl given to its last put or touch."""
         key_hash = hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
-            return None if entry is None else entry.expires_at - now
+            return None if entry is None else entry.seconds_left(now)
 
     def touch(self, key, ttl):
         """Restart a live key's TTL at ``ttl`` seconds from now. False if it is
@@ -560,21 +590,36 @@ class SimpleMooncake:
             }
 
     def _access_log_snapshot(self):
+        self._check_ready()
         with self._lock:
             return list(self._log)
+
+    def _access_log_len(self):
+        self._check_ready()
+        return len(self._log)
+
+    def _access_log_item(self, index):
+        self._check_ready()
+        with self._lock:
+            try:
+                return self._log[index]
+            except IndexError:
+                raise IndexError("access_log index out of range") from None
 
     def get_stats(self):
         """Counters and sizes; expired entries are removed first.
 
         ``memory_usage`` is the sum of the live entries' sizes: with
         ``maxmemory``, the weights taken at put (the budget's own accounting);
-        without, ``sys.getsizeof`` of each live key and value, measured now (O(n)).
+        without, ``sys.getsizeof`` of each live key and value, measured now (O(n));
+        an object whose ``__sizeof__`` raises counts as its base size, so the
+        stats stay readable.
         """
         entries, _ = self._live_entries()
         if self._maxmemory is not None:
             memory = self._memory
         else:
-            memory = sum(sys.getsizeof(e.key) + sys.getsizeof(e.value) for e in entries)
+            memory = measured_bytes([x for e in entries for x in (e.key, e.value)])
         with self._lock:
             lookups = self._hits + self._misses
             return {
@@ -612,7 +657,7 @@ class SimpleMooncake:
                     "getsizeof": self._getsizeof,
                     "monitor": self._monitor,
                 },
-                "entries": [(e.key, e.value, e.expires_at - now) for e in entries],
+                "entries": [(e.key, e.value, e.seconds_left(now)) for e in entries],
                 "counters": (self._hits, self._misses, self._puts, self._deletes,
                              self._expirations, self._evictions),
             }
@@ -624,6 +669,8 @@ class SimpleMooncake:
             self._monitor = check_monitor(monitor)
 
     def __repr__(self):
+        if not self._ready:
+            return f"<{type(self).__name__}, not initialised>"
         return f"{type(self).__name__}(maxsize={self._maxsize!r}, entries={len(self._queue)})"
 
 
