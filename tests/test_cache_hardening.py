@@ -13,7 +13,7 @@ import textwrap
 import tracemalloc
 
 import pytest
-from conftest import FakeClock
+from conftest import IMPLS, FakeClock, implementation
 
 from mooncake.arguments import MAX_ACCESS_LOG_SIZE, MAX_SIZE
 from mooncake.user_code import MAX_USER_CODE_DEPTH
@@ -327,3 +327,88 @@ def test_stats_survive_a_value_whose_sizeof_raises(make_cache):
     cache.put("c", Big())
     cache.put("d", Big())
     assert cache.get_stats()["memory_usage"] > 2**63  # a Python int: the sum never wraps
+
+
+# -- 7. pickling and copying ---------------------------------------------------------------
+
+import copy  # noqa: E402
+
+CLONES = {
+    "pickle": lambda c: pickle.loads(pickle.dumps(c)),
+    "copy": copy.copy,
+    "deepcopy": copy.deepcopy,
+}
+
+
+@pytest.mark.parametrize("how", sorted(CLONES))
+def test_a_cache_with_a_monitor_can_be_cloned(make_cache, monitor_mod, how):
+    monitor = monitor_mod.SimpleMonitor(clock=FakeClock(50.0))
+    cache_clock = FakeClock()
+    cache = make_cache(monitor=monitor, clock=cache_clock)
+    cache.put("k", 1)
+    cache.get("k")
+    twin = CLONES[how](cache)
+    assert twin.get("k") == 1
+    assert monitor.get_operation_count("get") == (2 if how == "copy" else 1)
+
+
+class Holder:
+    """A value that refers back to its cache."""
+
+
+def _wrapping(base, name):
+    class Wrapping(base):
+        """A subclass with its own __init__ signature, an attribute and a put that wraps."""
+
+        puts = []
+
+        def __init__(self, label):
+            super().__init__(clock=FakeClock())
+            self.label = label
+
+        def put(self, key, value, ttl=3600):
+            self.puts.append(key)
+            return super().put(key, ("wrapped", value), ttl)
+
+    Wrapping.__name__ = Wrapping.__qualname__ = name
+    globals()[name] = Wrapping
+    return Wrapping
+
+
+WRAPPING = {impl: _wrapping(implementation("cache", impl).SimpleMooncake, f"Wrapping_{impl}")
+            for impl in IMPLS}
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_self_references_come_back_pointing_at_the_clone(make_cache, how):
+    cache = make_cache(clock=FakeClock())
+    holder = Holder()
+    holder.cache = cache
+    cache.put("holder", holder)
+    cache.put("self", cache)
+    twin = CLONES[how](cache)
+    assert twin is not cache
+    assert twin.get("self") is twin
+    assert twin.get("holder").cache is twin
+
+
+@pytest.mark.parametrize("how", sorted(CLONES))
+def test_subclasses_are_restored_without_their_init_or_put(impl, how):
+    cls = WRAPPING[impl]
+    cls.puts.clear()
+    cache = cls("mine")
+    cache.put("k", 1)
+    twin = CLONES[how](cache)
+    assert type(twin) is cls
+    assert twin.label == "mine"
+    assert twin.get("k") == ("wrapped", 1)
+    assert cls.puts == ["k"]
+
+
+def test_setstate_refuses_a_live_cache(make_cache):
+    cache = make_cache()
+    cache.put("k", 1)
+    state = cache.__reduce__()[2]
+    with pytest.raises(TypeError):
+        cache.__setstate__(state)
+    assert cache.items() == [("k", 1)]

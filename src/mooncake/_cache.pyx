@@ -82,7 +82,9 @@ from mooncake.arguments import (
     ttl_seconds,
 )
 from mooncake.arguments import wall_offset as _wall_offset
-from mooncake.cache_pickle import restore_cache
+import copyreg
+
+from mooncake.cache_pickle import restore_attributes, restore_cache, subclass_attributes
 from mooncake.cache_views import AccessLogView, StorageView
 from mooncake.memoize import memoize as _memoize
 from mooncake.removal import RemovalReason
@@ -1507,9 +1509,21 @@ cdef class SimpleMooncake:
     # Pickling and copying
 
     def __reduce__(self):
-        """Live entries with their remaining TTLs, settings and counters; expired
-        entries are left behind, and so are the access log and hit counts per entry."""
-        return (restore_cache, (type(self), self._state()))
+        """Live entries with their remaining TTLs, settings, counters and a
+        subclass's attributes (see ``mooncake.cache_pickle``); expired entries
+        are left behind, and so are the access log and hit counts per entry."""
+        return (copyreg.__newobj__, (type(self),), self._state())
+
+    def __setstate__(self, state):
+        """Load a state from ``__reduce__`` into a new, uninitialised cache,
+        without calling overridable methods; TypeError on one already initialised."""
+        if self.init_started:
+            raise TypeError("__setstate__ restores only a new, uninitialised cache")
+        SimpleMooncake.__init__(self, **state["settings"])
+        for key, value, seconds_left in state["entries"]:
+            _put_one(self, key, value, seconds_left)
+        self._finish_restore(state["counters"], state["monitor"])
+        restore_attributes(self, state["attributes"])
 
     def _state(self):
         cdef dict state = {
@@ -1520,9 +1534,10 @@ cdef class SimpleMooncake:
                 "on_remove": self.on_remove,
                 "maxmemory": self.maxmemory,
                 "getsizeof": self.getsizeof,
-                "monitor": self.monitor,
             },
+            "monitor": self.monitor,  # attached last: the reload is not user traffic
             "entries": self._collect(3, False),
+            "attributes": subclass_attributes(self, SimpleMooncake),
         }
         with cython.critical_section(self):
             state["counters"] = (

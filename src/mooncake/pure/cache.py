@@ -20,6 +20,8 @@ step for step, so that the hypothesis model test can hold the two side by side:
 
 import collections
 import contextlib
+import copyreg
+import functools
 import heapq
 import math
 import sys
@@ -40,7 +42,7 @@ from ..arguments import (
     ttl_seconds,
     wall_offset,
 )
-from ..cache_pickle import restore_cache
+from ..cache_pickle import restore_attributes, subclass_attributes
 from ..cache_views import AccessLogView, StorageView
 from ..memoize import memoize as _memoize
 from ..removal import RemovalReason
@@ -640,9 +642,21 @@ class SimpleMooncake:
     # -- pickling and copying ---------------------------------------------
 
     def __reduce__(self):
-        """Live entries with their remaining TTLs, settings and counters; expired
-        entries are left behind, and so are the access log and hit counts per entry."""
-        return (restore_cache, (type(self), self._state()))
+        """Live entries with their remaining TTLs, settings, counters and a
+        subclass's attributes (see ``mooncake.cache_pickle``); expired entries
+        are left behind, and so are the access log and hit counts per entry."""
+        return (copyreg.__newobj__, (type(self),), self._state())
+
+    def __setstate__(self, state):
+        """Load a state from ``__reduce__`` into a new, uninitialised cache,
+        without calling overridable methods; TypeError on one already initialised."""
+        if self._init_started:
+            raise TypeError("__setstate__ restores only a new, uninitialised cache")
+        SimpleMooncake.__init__(self, **state["settings"])
+        for key, value, seconds_left in state["entries"]:
+            SimpleMooncake._put_one(self, key, value, seconds_left)
+        SimpleMooncake._finish_restore(self, state["counters"], state["monitor"])
+        restore_attributes(self, state["attributes"])
 
     def _state(self):
         entries, now = self._live_entries(purge=False)
@@ -655,8 +669,9 @@ class SimpleMooncake:
                     "on_remove": self._on_remove,
                     "maxmemory": self._maxmemory,
                     "getsizeof": self._getsizeof,
-                    "monitor": self._monitor,
                 },
+                "monitor": self._monitor,  # attached last: the reload is not user traffic
+                "attributes": subclass_attributes(self, SimpleMooncake, _own_attributes()),
                 "entries": [(e.key, e.value, e.seconds_left(now)) for e in entries],
                 "counters": (self._hits, self._misses, self._puts, self._deletes,
                              self._expirations, self._evictions),
@@ -672,6 +687,12 @@ class SimpleMooncake:
         if not self._ready:
             return f"<{type(self).__name__}, not initialised>"
         return f"{type(self).__name__}(maxsize={self._maxsize!r}, entries={len(self._queue)})"
+
+
+@functools.lru_cache(maxsize=None)
+def _own_attributes():
+    """The instance attributes SimpleMooncake.__init__ sets (not a subclass's)."""
+    return frozenset(vars(SimpleMooncake()))
 
 
 def _as_pair(item):
