@@ -412,3 +412,35 @@ def test_setstate_refuses_a_live_cache(make_cache):
     with pytest.raises(TypeError):
         cache.__setstate__(state)
     assert cache.items() == [("k", 1)]
+
+
+# -- 9. the item syntax follows a subclass's named methods, monitored or not -------------
+
+
+@pytest.mark.parametrize("monitored", [False, True], ids=["plain", "monitored"])
+def test_item_syntax_always_goes_through_overridden_methods(cache_cls, monitor_mod, monitored):
+    calls = []
+
+    class Logged(cache_cls):
+        def put(self, key, value, ttl=3600):
+            calls.append(("put", key))
+            return super().put(key, value * 2, ttl)
+
+        def get(self, key, default=None):
+            calls.append(("get", key))
+            return super().get(key, default)
+
+        def delete(self, key):
+            calls.append(("delete", key))
+            return super().delete(key)
+
+    monitor = monitor_mod.SimpleMonitor() if monitored else None
+    cache = Logged(clock=FakeClock(), monitor=monitor)
+    cache["k"] = 21
+    assert cache["k"] == 42
+    del cache["k"]
+    with pytest.raises(KeyError):
+        cache["k"]
+    with pytest.raises(KeyError):
+        del cache["k"]
+    assert calls == [("put", "k"), ("get", "k"), ("delete", "k"), ("get", "k"), ("delete", "k")]

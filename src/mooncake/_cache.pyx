@@ -1075,16 +1075,24 @@ cdef class SimpleMooncake:
         return result
 
 
+    # The item syntax is sugar for the named methods, always: a subclass that
+    # overrides get, put or delete sees cache[key], cache[key] = value and
+    # del cache[key] too. Only the exact class, unmonitored, takes the short cut.
+
     def __getitem__(self, key):
-        """``cache[key]``: the live value; KeyError if absent or expired."""
-        cdef object value = _get_one(self, key) if self.monitor is None else self.get(key, _MISSING)
+        """``cache[key]``: ``self.get(key)``, but KeyError if absent or expired."""
+        cdef object value
+        if type(self) is SimpleMooncake and self.monitor is None:
+            value = _get_one(self, key)
+        else:
+            value = self.get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
         return value
 
     def __setitem__(self, key, value):
-        """``cache[key] = value``: put with the default ttl of 3600 seconds."""
-        if self.monitor is None:
+        """``cache[key] = value``: ``self.put(key, value)``, the default ttl of 3600 seconds."""
+        if type(self) is SimpleMooncake and self.monitor is None:
             _put_one(self, key, value, 3600.0)
         else:
             self.put(key, value)
@@ -1107,11 +1115,11 @@ cdef class SimpleMooncake:
         return value is not _MISSING
 
     def __delitem__(self, key):
-        """``del cache[key]``: KeyError if absent or expired."""
-        if self.monitor is not None:
-            if not self.delete(key):
+        """``del cache[key]``: ``self.delete(key)``, but KeyError if absent or expired."""
+        if type(self) is SimpleMooncake and self.monitor is None:
+            if self._pop(key) is _MISSING:
                 raise KeyError(key)
-        elif self._pop(key) is _MISSING:
+        elif not self.delete(key):
             raise KeyError(key)
 
     @cython.binding(False)  # a plain method descriptor: CPython's fast call path

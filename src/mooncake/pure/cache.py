@@ -391,14 +391,16 @@ class SimpleMooncake:
             return entry.value
 
     def __getitem__(self, key):
-        """``cache[key]``: the live value; KeyError if absent or expired."""
+        """``cache[key]``: ``self.get(key)``, but KeyError if absent or expired.
+        The item syntax always goes through the named methods, so a subclass
+        overriding get, put or delete sees it too."""
         value = self.get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
         return value
 
     def __setitem__(self, key, value):
-        """``cache[key] = value``: put with the default ttl of 3600 seconds."""
+        """``cache[key] = value``: ``self.put(key, value)``, the default ttl of 3600 seconds."""
         self.put(key, value)
 
     def delete(self, key):
@@ -407,7 +409,7 @@ class SimpleMooncake:
         return self._timed("delete", lambda: self._pop(key) is not _MISSING)
 
     def __delitem__(self, key):
-        """``del cache[key]``: KeyError if absent or expired."""
+        """``del cache[key]``: ``self.delete(key)``, but KeyError if absent or expired."""
         if not self.delete(key):
             raise KeyError(key)
 
