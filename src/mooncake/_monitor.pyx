@@ -100,7 +100,14 @@ cdef struct OpStats:
     double max_duration
     uint64_t underflow
     uint64_t overflow
-    uint64_t *chunks[N_EXP]     # 64 counters per power of two, NULL until first used
+    # The histogram: 64 counters (a row) per power of two of seconds, allocated
+    # as a power is first used, all rows in one block, in the order first used;
+    # chunk_of says where each power's row is (1 + its row; 0: none yet).
+    # Kept this compact so an operation name costs under 1 KB plus 512 bytes
+    # per power of two its durations touch.
+    uint64_t *counts
+    uint8_t chunk_of[N_EXP]
+    uint8_t n_chunks
     uint64_t export_counts[MAX_EXPORT + 1]
 
 # What the readers copy out under the lock.
@@ -171,9 +178,9 @@ cdef double _percentile(const OpStats *st, uint64_t p) noexcept nogil:
     if seen >= rank:
         return st.min_duration
     for e in range(N_EXP):
-        chunk = st.chunks[e]
-        if chunk == NULL:
+        if st.chunk_of[e] == 0:
             continue
+        chunk = &st.counts[(st.chunk_of[e] - 1) * SUB_BUCKETS]
         for s in range(SUB_BUCKETS):
             seen += chunk[s]
             if seen >= rank:
@@ -359,11 +366,11 @@ cdef class SimpleMonitor:
         PyMem_Free(self._ring)
 
     cdef void _free_histograms(self) noexcept:
-        cdef Py_ssize_t i, e
+        cdef Py_ssize_t i
         for i in range(self._n_ops):
-            for e in range(N_EXP):
-                PyMem_Free(self._ops[i].chunks[e])
-                self._ops[i].chunks[e] = NULL
+            PyMem_Free(self._ops[i].counts)
+            self._ops[i].counts = NULL
+            self._ops[i].n_chunks = 0
 
     @property
     def max_metrics(self):
@@ -439,21 +446,25 @@ cdef class SimpleMonitor:
                 op_id = -1 if found == NULL else PyLong_AsSsize_t(<object>found)
         if self._capacity and self._size == self._ring_alloc and self._ring_alloc < self._capacity:
             self._grow_ring()  # before any change: a MemoryError leaves the monitor as it was
-        if op_id < 0 or (e >= 0 and self._ops[op_id].chunks[e] == NULL):
+        if op_id < 0:
             # Allocate first, change nothing until every allocation succeeded.
             if e >= 0:
                 fresh = <uint64_t *>PyMem_Malloc(SUB_BUCKETS * sizeof(uint64_t))
                 if fresh == NULL:
                     raise MemoryError()
                 memset(fresh, 0, SUB_BUCKETS * sizeof(uint64_t))
-            if op_id < 0:
-                try:
-                    op_id = self._register(name)
-                except BaseException:
-                    PyMem_Free(fresh)
-                    raise
+            try:
+                op_id = self._register(name)
+            except BaseException:
+                PyMem_Free(fresh)
+                raise
             if fresh != NULL:
-                self._ops[op_id].chunks[e] = fresh
+                st = &self._ops[op_id]
+                st.counts = fresh
+                st.n_chunks = 1
+                st.chunk_of[e] = 1
+        elif e >= 0 and self._ops[op_id].chunk_of[e] == 0:
+            self._add_row(&self._ops[op_id], e)
         if op_id != self._last_id:
             self._last_name = operation
             self._last_id = op_id
@@ -470,7 +481,7 @@ cdef class SimpleMonitor:
         if d > st.max_duration:
             st.max_duration = d
         if e >= 0:
-            st.chunks[e][k & (SUB_BUCKETS - 1)] += 1
+            st.counts[(st.chunk_of[e] - 1) * SUB_BUCKETS + (k & (SUB_BUCKETS - 1))] += 1
         elif k < 0:
             st.underflow += 1
         else:
@@ -520,6 +531,19 @@ cdef class SimpleMonitor:
         if pos < 0:
             pos += self._ring_alloc
         return pos
+
+    cdef int _add_row(self, OpStats *st, Py_ssize_t e) except -1:
+        """Give power of two ``e`` its row of zeroed counters; MemoryError changes nothing."""
+        cdef Py_ssize_t n = st.n_chunks
+        cdef uint64_t *grown = <uint64_t *>PyMem_Realloc(
+            st.counts, <size_t>(n + 1) * SUB_BUCKETS * sizeof(uint64_t))
+        if grown == NULL:
+            raise MemoryError()
+        memset(&grown[n * SUB_BUCKETS], 0, SUB_BUCKETS * sizeof(uint64_t))
+        st.counts = grown
+        st.n_chunks = <uint8_t>(n + 1)
+        st.chunk_of[e] = <uint8_t>(n + 1)
+        return 0
 
     cdef Py_ssize_t _register(self, str operation) except -1:
         cdef Py_ssize_t op_id = self._n_ops
@@ -756,7 +780,7 @@ cdef class SimpleMonitor:
     def _getstate(self):
         cdef OpStats *rows = NULL
         cdef uint64_t *counters = NULL
-        cdef Py_ssize_t i, e, j, n, chunks = 0, c = 0
+        cdef Py_ssize_t i, e, j, n, row, chunks = 0, c = 0
         cdef list names, operations = []
         cdef dict buckets
         self._ready()
@@ -766,17 +790,16 @@ cdef class SimpleMonitor:
             n = self._n_ops
             names = self._names
             for i in range(n):
-                for e in range(N_EXP):
-                    chunks += self._ops[i].chunks[e] != NULL
+                chunks += self._ops[i].n_chunks
             rows = <OpStats *>PyMem_Malloc(<size_t>(n + 1) * sizeof(OpStats))
             counters = <uint64_t *>PyMem_Malloc(<size_t>(chunks + 1) * SUB_BUCKETS * sizeof(uint64_t))
             if rows != NULL and counters != NULL:
                 memcpy(rows, self._ops, <size_t>n * sizeof(OpStats))
                 for i in range(n):
-                    for e in range(N_EXP):
-                        if rows[i].chunks[e] != NULL:
-                            memcpy(&counters[c * SUB_BUCKETS], rows[i].chunks[e], SUB_BUCKETS * sizeof(uint64_t))
-                            c += 1
+                    if rows[i].n_chunks:
+                        memcpy(&counters[c * SUB_BUCKETS], rows[i].counts,
+                               <size_t>rows[i].n_chunks * SUB_BUCKETS * sizeof(uint64_t))
+                        c += rows[i].n_chunks
         try:
             if rows == NULL or counters == NULL:
                 raise MemoryError()
@@ -786,11 +809,12 @@ cdef class SimpleMonitor:
                 if rows[i].underflow:
                     buckets[_layout.UNDERFLOW] = rows[i].underflow
                 for e in range(N_EXP):
-                    if rows[i].chunks[e] != NULL:  # the pointer only tells which chunks were copied
+                    if rows[i].chunk_of[e]:
+                        row = c + rows[i].chunk_of[e] - 1
                         for j in range(SUB_BUCKETS):
-                            if counters[c * SUB_BUCKETS + j]:
-                                buckets[e * SUB_BUCKETS + j] = counters[c * SUB_BUCKETS + j]
-                        c += 1
+                            if counters[row * SUB_BUCKETS + j]:
+                                buckets[e * SUB_BUCKETS + j] = counters[row * SUB_BUCKETS + j]
+                c += rows[i].n_chunks
                 if rows[i].overflow:
                     buckets[N_BUCKETS] = rows[i].overflow
                 operations.append((
@@ -814,7 +838,6 @@ cdef class SimpleMonitor:
         TypeError on a monitor that was already initialised."""
         cdef Py_ssize_t op_id, k, e
         cdef OpStats *st
-        cdef uint64_t *chunk
         if self._init_started:
             raise TypeError("__setstate__ restores only a new, uninitialised SimpleMonitor")
         SimpleMonitor.__init__(self, **state["settings"])
@@ -840,13 +863,9 @@ cdef class SimpleMonitor:
                     st.overflow = value
                 elif 0 <= k < N_BUCKETS:
                     e = k >> SUB_BITS
-                    if st.chunks[e] == NULL:
-                        chunk = <uint64_t *>PyMem_Malloc(SUB_BUCKETS * sizeof(uint64_t))
-                        if chunk == NULL:
-                            raise MemoryError()
-                        memset(chunk, 0, SUB_BUCKETS * sizeof(uint64_t))
-                        st.chunks[e] = chunk
-                    st.chunks[e][k & (SUB_BUCKETS - 1)] = value
+                    if st.chunk_of[e] == 0:
+                        self._add_row(st, e)
+                    st.counts[(st.chunk_of[e] - 1) * SUB_BUCKETS + (k & (SUB_BUCKETS - 1))] = value
                 else:
                     raise ValueError("corrupt SimpleMonitor state")
         for timestamp, name, duration, success, data_size in state["history"]:
