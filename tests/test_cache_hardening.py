@@ -175,6 +175,35 @@ REENTRY = {
         except RecursionError:
             errors.append(RecursionError)
     """,
+    "key_eq": """
+        class Key:
+            def __init__(self, n):
+                self.n = n
+            def __hash__(self):
+                return 1
+            def __eq__(self, other):
+                depth[0] += 1
+                cache.get(Key(self.n + 1))
+                return False
+        cache = SimpleMooncake()
+        cache.put(Key(0), 1)
+        try:
+            cache.get(Key(1))
+        except RecursionError:
+            errors.append(RecursionError)
+    """,
+    "key_hash": """
+        class Key:
+            def __hash__(self):
+                depth[0] += 1
+                cache.get(Key())
+                return 1
+        cache = SimpleMooncake()
+        try:
+            cache.get(Key())
+        except RecursionError:
+            errors.append(RecursionError)
+    """,
 }
 
 
@@ -191,7 +220,7 @@ def test_deep_reentry_ends_in_recursion_error_not_a_crash(impl, source, limit):
         print(depth[0], RecursionError in errors)
     """)
     depth, raised = out.split()
-    assert 100 < int(depth) <= MAX_USER_CODE_DEPTH + 1
+    assert 100 < int(depth) <= MAX_USER_CODE_DEPTH + 1  # (a plain dict segfaults at 1_000_000)
     assert raised == "True"
 
 

@@ -37,12 +37,14 @@ every method that touches the table holds the object's critical section.
 """
 
 cimport cython
+from cpython.bytes cimport PyBytes_CheckExact
 from cpython.exc cimport PyErr_Clear, PyErr_SetObject, PyErr_WriteUnraisable
 from cpython.float cimport PyFloat_AS_DOUBLE
-from cpython.long cimport PyLong_AsDouble
+from cpython.long cimport PyLong_AsDouble, PyLong_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport Py_EQ, PyObject, PyObject_RichCompareBool
 from cpython.ref cimport Py_DECREF, Py_INCREF
+from cpython.unicode cimport PyUnicode_CheckExact
 from libc.math cimport INFINITY, NAN, isnan
 from libc.stdint cimport int32_t, uint32_t, uint64_t
 from libc.string cimport memset
@@ -311,6 +313,24 @@ cdef class SimpleMooncake
 # of a class that may be subclassed is called through its vtable, which the C
 # compiler cannot inline; these calls run on every get and put.
 
+cdef inline bint _plain_key(PyObject *o) noexcept:
+    """A str, int or bytes exactly: comparing it runs no user code."""
+    return PyUnicode_CheckExact(<object>o) or PyLong_CheckExact(<object>o) or PyBytes_CheckExact(<object>o)
+
+
+cdef inline Py_hash_t _hash(object key) except? -1:
+    """The key's hash; a user __hash__ may re-enter the cache, so it is counted."""
+    cdef Py_hash_t h
+    if _plain_key(<PyObject *>key):
+        return hash(key)
+    mc_enter_user_code(" in a key's __hash__")
+    try:
+        h = hash(key)
+    finally:
+        mc_leave_user_code()
+    return h
+
+
 cdef inline Py_ssize_t _probe(SimpleMooncake self, PyObject *key, Py_hash_t h) except LOOKUP_ERROR:
     """Index of the record holding ``key``, LOOKUP_ABSENT, or LOOKUP_RESTART
     when a key's __eq__ changed the table under us."""
@@ -335,7 +355,14 @@ cdef inline Py_ssize_t _probe(SimpleMooncake self, PyObject *key, Py_hash_t h) e
                 version = self.version
                 Py_INCREF(<object>stored)
                 try:
-                    equal = PyObject_RichCompareBool(<object>stored, <object>key, Py_EQ)
+                    if _plain_key(stored) and _plain_key(key):
+                        equal = PyObject_RichCompareBool(<object>stored, <object>key, Py_EQ)
+                    else:  # a user __eq__ may re-enter the cache: count it
+                        mc_enter_user_code(" in a key's __eq__")
+                        try:
+                            equal = PyObject_RichCompareBool(<object>stored, <object>key, Py_EQ)
+                        finally:
+                            mc_leave_user_code()
                 finally:
                     Py_DECREF(<object>stored)
                 if self.version != version:
@@ -433,7 +460,7 @@ cdef bint _grow_log(SimpleMooncake self) noexcept:
 
 cdef inline object _get_one(SimpleMooncake self, object key):
     """The live value of ``key`` or _MISSING, counting a hit or a miss."""
-    cdef Py_hash_t h = hash(key)
+    cdef Py_hash_t h = _hash(key)
     cdef Graveyard grave
     cdef object result
     grave_init(&grave)
@@ -483,7 +510,7 @@ cdef inline int _put(SimpleMooncake self, object key, Py_hash_t h, object value,
 
 
 cdef inline bint _put_one(SimpleMooncake self, object key, object value, double seconds) except -1:
-    cdef Py_hash_t h = hash(key)
+    cdef Py_hash_t h = _hash(key)
     cdef Py_ssize_t size = 0
     cdef Graveyard grave
     cdef bint stored
@@ -1134,7 +1161,7 @@ cdef class SimpleMooncake:
         return value
 
     cdef object _pop(self, object key):
-        cdef Py_hash_t h = hash(key)
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef double now
@@ -1156,7 +1183,7 @@ cdef class SimpleMooncake:
     def __contains__(self, key):
         """True if ``key`` is live. Not a hit or a miss; an expired entry met here
         is removed."""
-        cdef Py_hash_t h = hash(key)
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef double now
@@ -1172,7 +1199,7 @@ cdef class SimpleMooncake:
     def ttl(self, key):
         """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None.
         Never more than the ttl given to its last put or touch."""
-        cdef Py_hash_t h = hash(key)
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef double now
@@ -1192,7 +1219,7 @@ cdef class SimpleMooncake:
         """Restart a live key's TTL at ``ttl`` seconds from now. False if it is
         absent or expired. ``ttl <= 0`` expires the entry at once (still True)."""
         cdef double seconds = ttl_seconds(ttl)
-        cdef Py_hash_t h = hash(key)
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef double now
@@ -1341,7 +1368,7 @@ cdef class SimpleMooncake:
         cdef object key, value
         cdef double started = mc_precise_monotonic() if self.monitor is not None else 0.0
         for key in todo:
-            hash(key)  # an unhashable key fails before anything is counted
+            _hash(key)  # an unhashable key fails before anything is counted
         for key in todo:
             value = _get_one(self, key)
             if value is not _MISSING:
@@ -1361,7 +1388,7 @@ cdef class SimpleMooncake:
         cdef Py_ssize_t stored = 0
         cdef double started = mc_precise_monotonic() if self.monitor is not None else 0.0
         for key, value in pairs:
-            hash(key)  # an unhashable key fails before anything is stored
+            _hash(key)  # an unhashable key fails before anything is stored
         for key, value in pairs:
             stored += _put_one(self, key, value, seconds)
         if seconds <= 0:
@@ -1391,7 +1418,7 @@ cdef class SimpleMooncake:
         return AccessLogView(self)
 
     def _entry_info(self, key):
-        cdef Py_hash_t h = hash(key)
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef Entry *e

@@ -49,6 +49,7 @@ from ..removal import RemovalReason
 from ..user_code import calling_user_code
 
 _MISSING = object()
+_PLAIN_KEYS = (str, int, bytes)  # comparing these exactly runs no user code
 _MAX_RESTARTS = 64  # lookups restarted by a mutating __eq__ before giving up, as in the engine
 EXPIRED, EVICTED, DELETED, REPLACED, CLEARED = (
     RemovalReason.EXPIRED,
@@ -57,6 +58,14 @@ EXPIRED, EVICTED, DELETED, REPLACED, CLEARED = (
     RemovalReason.REPLACED,
     RemovalReason.CLEARED,
 )
+
+
+def _hash(key):
+    """The key's hash; a user __hash__ may re-enter the cache, so it is counted."""
+    if type(key) in _PLAIN_KEYS:
+        return hash(key)
+    with calling_user_code(" in a key's __hash__"):
+        return hash(key)
 
 
 class _Entry:
@@ -202,7 +211,11 @@ class SimpleMooncake:
                 if entry.key is key:
                     return entry
                 version = self._version
-                equal = bool(entry.key == key)
+                if type(entry.key) in _PLAIN_KEYS and type(key) in _PLAIN_KEYS:
+                    equal = entry.key == key
+                else:  # a user __eq__ may re-enter the cache: count it, as the engine does
+                    with calling_user_code(" in a key's __eq__"):
+                        equal = bool(entry.key == key)
                 if self._version != version:
                     break  # the table changed under the comparison: start again
                 if equal:
@@ -327,7 +340,7 @@ class SimpleMooncake:
                            size_of=lambda stored: value if stored else None)
 
     def _put_one(self, key, value, seconds):
-        key_hash = hash(key)
+        key_hash = _hash(key)
         size = 0
         if self._maxmemory is not None:
             size = entry_size(self._getsizeof, key, value)
@@ -377,7 +390,7 @@ class SimpleMooncake:
         return default if result is _MISSING else result
 
     def _get_one(self, key):
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
@@ -424,7 +437,7 @@ class SimpleMooncake:
         return value
 
     def _pop(self, key):
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
@@ -437,14 +450,14 @@ class SimpleMooncake:
     def __contains__(self, key):
         """True if ``key`` is live. Not a hit or a miss; an expired entry met here
         is removed."""
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             return self._find(key, key_hash, now, graveyard) is not None
 
     def ttl(self, key):
         """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None.
         Never more than the ttl given to its last put or touch."""
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
             return None if entry is None else entry.seconds_left(now)
@@ -453,7 +466,7 @@ class SimpleMooncake:
         """Restart a live key's TTL at ``ttl`` seconds from now. False if it is
         absent or expired. ``ttl <= 0`` expires the entry at once (still True)."""
         seconds = ttl_seconds(ttl)
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
@@ -526,7 +539,7 @@ class SimpleMooncake:
 
         def fetch():
             for key in keys:
-                hash(key)  # an unhashable key fails before anything is counted
+                _hash(key)  # an unhashable key fails before anything is counted
             found = {}
             for key in keys:
                 value = self._get_one(key)
@@ -546,7 +559,7 @@ class SimpleMooncake:
 
         def store():
             for key, _ in pairs:
-                hash(key)  # an unhashable key fails before anything is stored
+                _hash(key)  # an unhashable key fails before anything is stored
             stored = sum(self._put_one(key, value, seconds) for key, value in pairs)
             return stored if seconds > 0 else 0
 
@@ -581,7 +594,7 @@ class SimpleMooncake:
         return self._maxmemory
 
     def _entry_info(self, key):
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
