@@ -474,3 +474,12 @@ def test_item_syntax_always_goes_through_overridden_methods(cache_cls, monitor_m
     with pytest.raises(KeyError):
         del cache["k"]
     assert calls == [("put", "k"), ("get", "k"), ("delete", "k"), ("get", "k"), ("delete", "k")]
+
+
+@pytest.mark.parametrize("seconds_left, error", [(math.nan, ValueError), ("1", TypeError)])
+def test_a_corrupt_state_is_refused_not_stored(cache_cls, seconds_left, error):
+    state = cache_cls(clock=FakeClock()).__reduce__()[2]
+    state["entries"] = [("k", 1, seconds_left)]
+    fresh = cache_cls.__new__(cache_cls)
+    with pytest.raises(error):
+        fresh.__setstate__(state)

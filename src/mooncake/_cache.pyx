@@ -1556,7 +1556,7 @@ cdef class SimpleMooncake:
             raise TypeError("__setstate__ restores only a new, uninitialised cache")
         SimpleMooncake.__init__(self, **state["settings"])
         for key, value, seconds_left in state["entries"]:
-            _put_one(self, key, value, seconds_left)
+            _put_one(self, key, value, ttl_seconds(seconds_left))
         self._finish_restore(state["counters"], state["monitor"])
         restore_attributes(self, state["attributes"])
 

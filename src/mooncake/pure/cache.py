@@ -669,7 +669,7 @@ class SimpleMooncake:
             raise TypeError("__setstate__ restores only a new, uninitialised cache")
         SimpleMooncake.__init__(self, **state["settings"])
         for key, value, seconds_left in state["entries"]:
-            SimpleMooncake._put_one(self, key, value, seconds_left)
+            SimpleMooncake._put_one(self, key, value, ttl_seconds(seconds_left))
         SimpleMooncake._finish_restore(self, state["counters"], state["monitor"])
         restore_attributes(self, state["attributes"])
 
