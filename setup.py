@@ -12,6 +12,7 @@ import glob
 import os
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 
 def compile_args():
@@ -31,10 +32,13 @@ def sanitizer_args():
 def extensions():
     if os.environ.get("MOONCAKE_PURE_PYTHON") == "1":
         return []
-    from Cython.Build import cythonize
-
+    sources = sorted(glob.glob("src/mooncake/*.pyx"))
+    if not sources:
+        # An sdist without the .pyx once built a pure wheel that could not be imported.
+        raise SystemExit("setup.py: no src/mooncake/*.pyx to build; set MOONCAKE_PURE_PYTHON=1 "
+                         "to build the pure-Python package on purpose")
     sanitize = sanitizer_args()
-    modules = [
+    return [
         Extension(
             "mooncake." + os.path.splitext(os.path.basename(path))[0],
             [path],
@@ -43,13 +47,27 @@ def extensions():
             extra_link_args=sanitize,
             depends=glob.glob("csrc/*.h") + glob.glob("src/mooncake/*.pxd"),
         )
-        for path in sorted(glob.glob("src/mooncake/*.pyx"))
+        for path in sources
     ]
-    return cythonize(
-        modules,
-        compiler_directives={"language_level": "3"},
-        include_path=["src/mooncake"],
-    )
 
 
-setup(ext_modules=extensions())
+class CythonizeThenBuildExt(build_ext):
+    """Translate each .pyx to C just before compiling it.
+
+    So making an sdist never runs Cython, and the sdist carries the .pyx, not
+    generated C (which would tie it to one Cython's idea of the C API).
+    """
+
+    def build_extension(self, ext):
+        from Cython.Build import cythonize
+
+        (translated,) = cythonize(
+            [ext],
+            compiler_directives={"language_level": "3"},
+            include_path=["src/mooncake"],
+        )
+        ext.sources = translated.sources
+        super().build_extension(ext)
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": CythonizeThenBuildExt})
