@@ -6,6 +6,8 @@ MOONCAKE_PURE_PYTHON=1   build no extension; the package then runs its pure-Pyth
                          (and must be imported with the same variable set).
 MOONCAKE_WERROR=1        turn compiler warnings into errors (CI sets it).
 MOONCAKE_SANITIZE=LIST   compile and link with -fsanitize=LIST, e.g. "address,undefined".
+MOONCAKE_DEBUG=1         keep debug info in the compiled modules. Without it (and without
+                         MOONCAKE_SANITIZE) a build is a release build: no debug info.
 """
 
 import glob
@@ -19,7 +21,19 @@ def compile_args():
     args = ["-O3", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     if os.environ.get("MOONCAKE_WERROR") == "1":
         args.append("-Werror")
+    if release_build():
+        args.append("-g0")  # comes after Python's own CFLAGS (which carry -g), so it wins
     return args
+
+
+def link_args():
+    # Drop what debug info other objects bring; keep the symbol table, so
+    # backtraces in gdb, perf and valgrind still name our functions.
+    return ["-Wl,--strip-debug"] if release_build() else []
+
+
+def release_build():
+    return os.environ.get("MOONCAKE_DEBUG") != "1" and not sanitizer_args()
 
 
 def sanitizer_args():
@@ -44,7 +58,7 @@ def extensions():
             [path],
             include_dirs=["csrc"],
             extra_compile_args=compile_args() + sanitize,
-            extra_link_args=sanitize,
+            extra_link_args=link_args() + sanitize,
             depends=glob.glob("csrc/*.h") + glob.glob("src/mooncake/*.pxd"),
         )
         for path in sources
@@ -68,6 +82,15 @@ class CythonizeThenBuildExt(build_ext):
         )
         ext.sources = translated.sources
         super().build_extension(ext)
+
+    def build_extensions(self):
+        if release_build() and hasattr(self.compiler, "linker_so"):
+            # Interpreters built with an rpath (pyenv's are) pass it on in
+            # LDSHARED. Our modules need no library of theirs, and in a wheel
+            # that path would only send the loader to the build machine's dirs.
+            self.compiler.linker_so = [arg for arg in self.compiler.linker_so
+                                       if not arg.startswith("-Wl,-rpath")]
+        super().build_extensions()
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": CythonizeThenBuildExt})
