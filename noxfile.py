@@ -4,6 +4,7 @@
     nox                        # every version found; missing ones are skipped
     nox -s tests-3.12          # one version
     nox -- -x -k reentrancy    # arguments after -- go to pytest
+    nox -s wheels              # dist/: the sdist and a tested manylinux wheel per version
 
 nox looks for ``python3.X`` on PATH. Interpreters installed with pyenv are not
 on PATH unless a pyenv shim selects them, so this file appends every
@@ -14,6 +15,8 @@ that is not found is reported as skipped, not failed.
 
 import glob
 import os
+import pathlib
+import shutil
 
 import nox
 
@@ -46,3 +49,57 @@ def tests(session):
     # imports the compiled modules first, so a broken build fails the session.
     session.run("python", "-c", "import mooncake, sys; assert mooncake.ACCELERATED; print(sys.version)")
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", *session.posargs)
+
+
+@nox.session(python=PYTHONS)
+def wheels(session):
+    """Build the sdist and from it this version's wheel, repair that into dist/
+    as a manylinux wheel, and run the test suite against it installed.
+
+    The tests run from a copy of tests/ in a temporary directory, so the
+    installed wheel is what they import, never src/.
+    """
+    session.env["MOONCAKE_WERROR"] = "1"
+    for name in ("MOONCAKE_PURE_PYTHON", "MOONCAKE_DEBUG", "MOONCAKE_SANITIZE"):
+        session.env.pop(name, None)  # a release build, accelerated
+    session.install(*nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "release"))
+
+    root = pathlib.Path.cwd()
+    dist = root / "dist"
+    tmp = pathlib.Path(session.create_tmp())
+    built = tmp / "built"
+    shutil.rmtree(built, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(built))
+    (sdist,) = built.glob("*.tar.gz")
+    (wheel,) = built.glob("*.whl")
+
+    tag = session.run("python", "-c", "import sys; print('cp%d%d' % sys.version_info[:2])", silent=True).strip()
+    dist.mkdir(exist_ok=True)
+    for stale in dist.glob(f"*-{tag}-{tag}-*.whl"):
+        stale.unlink()
+    shutil.copy2(sdist, dist)
+    session.run("auditwheel", "repair", "--wheel-dir", str(dist), str(wheel))
+    (repaired,) = dist.glob(f"*-{tag}-{tag}-*manylinux*.whl")
+    session.run("twine", "check", "--strict", str(dist / sdist.name), str(repaired))
+
+    session.install(f"{repaired}[test]")
+    suite = tmp / "suite"
+    shutil.rmtree(suite, ignore_errors=True)
+    shutil.copytree(root / "tests", suite / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(root / "pyproject.toml", suite)  # pytest's settings
+    session.chdir(suite)
+    session.run("python", "-c", _CHECK_INSTALLED)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", *session.posargs)
+
+
+# mooncake must come from the venv's site-packages, compiled, with one version.
+_CHECK_INSTALLED = """
+import importlib.metadata, pathlib, sys, sysconfig
+import mooncake
+site = pathlib.Path(sysconfig.get_paths()["platlib"]).resolve()
+found = pathlib.Path(mooncake.__file__).resolve()
+assert site in found.parents, f"mooncake was imported from {found}, not from {site}"
+assert mooncake.ACCELERATED and mooncake.SimpleMooncake.__module__ == "mooncake._cache"
+assert mooncake.__version__ == importlib.metadata.version("mooncake"), "two versions"
+print(f"mooncake {mooncake.__version__} from {found.parent} on {sys.version.split()[0]}")
+"""

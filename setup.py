@@ -6,19 +6,34 @@ MOONCAKE_PURE_PYTHON=1   build no extension; the package then runs its pure-Pyth
                          (and must be imported with the same variable set).
 MOONCAKE_WERROR=1        turn compiler warnings into errors (CI sets it).
 MOONCAKE_SANITIZE=LIST   compile and link with -fsanitize=LIST, e.g. "address,undefined".
+MOONCAKE_DEBUG=1         keep debug info in the compiled modules. Without it (and without
+                         MOONCAKE_SANITIZE) a build is a release build: no debug info.
 """
 
 import glob
 import os
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 
 def compile_args():
     args = ["-O3", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
     if os.environ.get("MOONCAKE_WERROR") == "1":
         args.append("-Werror")
+    if release_build():
+        args.append("-g0")  # comes after Python's own CFLAGS (which carry -g), so it wins
     return args
+
+
+def link_args():
+    # Drop what debug info other objects bring; keep the symbol table, so
+    # backtraces in gdb, perf and valgrind still name our functions.
+    return ["-Wl,--strip-debug"] if release_build() else []
+
+
+def release_build():
+    return os.environ.get("MOONCAKE_DEBUG") != "1" and not sanitizer_args()
 
 
 def sanitizer_args():
@@ -31,25 +46,51 @@ def sanitizer_args():
 def extensions():
     if os.environ.get("MOONCAKE_PURE_PYTHON") == "1":
         return []
-    from Cython.Build import cythonize
-
+    sources = sorted(glob.glob("src/mooncake/*.pyx"))
+    if not sources:
+        # An sdist without the .pyx once built a pure wheel that could not be imported.
+        raise SystemExit("setup.py: no src/mooncake/*.pyx to build; set MOONCAKE_PURE_PYTHON=1 "
+                         "to build the pure-Python package on purpose")
     sanitize = sanitizer_args()
-    modules = [
+    return [
         Extension(
             "mooncake." + os.path.splitext(os.path.basename(path))[0],
             [path],
             include_dirs=["csrc"],
             extra_compile_args=compile_args() + sanitize,
-            extra_link_args=sanitize,
+            extra_link_args=link_args() + sanitize,
             depends=glob.glob("csrc/*.h") + glob.glob("src/mooncake/*.pxd"),
         )
-        for path in sorted(glob.glob("src/mooncake/*.pyx"))
+        for path in sources
     ]
-    return cythonize(
-        modules,
-        compiler_directives={"language_level": "3"},
-        include_path=["src/mooncake"],
-    )
 
 
-setup(ext_modules=extensions())
+class CythonizeThenBuildExt(build_ext):
+    """Translate each .pyx to C just before compiling it.
+
+    So making an sdist never runs Cython, and the sdist carries the .pyx, not
+    generated C (which would tie it to one Cython's idea of the C API).
+    """
+
+    def build_extension(self, ext):
+        from Cython.Build import cythonize
+
+        (translated,) = cythonize(
+            [ext],
+            compiler_directives={"language_level": "3"},
+            include_path=["src/mooncake"],
+        )
+        ext.sources = translated.sources
+        super().build_extension(ext)
+
+    def build_extensions(self):
+        if release_build() and hasattr(self.compiler, "linker_so"):
+            # Interpreters built with an rpath (pyenv's are) pass it on in
+            # LDSHARED. Our modules need no library of theirs, and in a wheel
+            # that path would only send the loader to the build machine's dirs.
+            self.compiler.linker_so = [arg for arg in self.compiler.linker_so
+                                       if not arg.startswith("-Wl,-rpath")]
+        super().build_extensions()
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": CythonizeThenBuildExt})

@@ -1,6 +1,7 @@
 """The package surface: import paths, engine selection, typing stub."""
 
 import ast
+import importlib.metadata
 import os
 import pathlib
 import subprocess
@@ -70,3 +71,11 @@ def test_stub_names_every_public_method_of_the_engine(cache_cls):
     stubbed = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
     public = {name for name in dir(cache_cls) if not name.startswith("_")}
     assert public <= stubbed
+
+
+def test_version_is_the_one_the_package_metadata_carries():
+    try:
+        installed = importlib.metadata.version("mooncake")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("mooncake is imported from a source tree, not installed")
+    assert mooncake.__version__ == installed
