@@ -13,9 +13,9 @@ layout, so what is measured here is what a port to ``_cache.pyx`` would do:
 
 ``Sieve`` is the NSDI'24 paper's algorithm. ``WTinyLfuSieve`` is the policy
 proposed in ``bench/POLICY.md``: a FIFO window of the newest records in front
-of a SIEVE main region, a TinyLFU frequency sketch deciding which of the
-window's oldest record and SIEVE's victim stays, and a hill climber sizing
-the window. ``FrequencySketch`` is its sketch.
+of a SIEVE main region, a TinyLFU frequency sketch (``FrequencySketch``)
+deciding which of the window's oldest record and SIEVE's victim stays, and two
+ghosts of recently removed keys (``Ghost``) sizing the window.
 """
 
 MASK32 = 0xFFFFFFFF
@@ -108,12 +108,15 @@ def _compact(policy, hand, boundary):
 
 
 class FrequencySketch:
-    """TinyLFU's popularity estimate: a doorkeeper in front of a 4-bit count-min sketch.
+    """TinyLFU's popularity estimate: a 4-bit count-min sketch, optionally
+    behind a doorkeeper (off by default: the same bytes spent on wider rows
+    did better in the study, see POLICY.md).
 
-    Four rows of ``width`` 4-bit counters (saturating at 15) and a doorkeeper,
-    a Bloom filter of ``door_bits`` bits probed twice. ``increment`` sets the
-    key's doorkeeper bits the first time it is seen and, once the doorkeeper
-    holds the key, increments its four counters (each in its own row, at the
+    Four rows of ``width`` 4-bit counters (saturating at 15) and, with
+    ``door_bits_per_entry``, a doorkeeper: a Bloom filter of ``door_bits``
+    bits probed twice. ``increment`` sets the key's doorkeeper bits the first
+    time it is seen and, once the doorkeeper holds the key (at once without
+    one), increments its four counters (each in its own row, at the
     fast-range of a double hash). ``estimate`` is the smallest of the four,
     plus one if the doorkeeper holds the key. Every ``sample`` increments all
     counters are halved and the doorkeeper is cleared, so estimates follow
@@ -123,7 +126,7 @@ class FrequencySketch:
     (``4 * width / 2 + door_bits / 8`` bytes in all, see ``nbytes``).
     """
 
-    def __init__(self, capacity, width_per_entry=2.0, door_bits_per_entry=8,
+    def __init__(self, capacity, width_per_entry=3.25, door_bits_per_entry=0,
                  sample_per_entry=10):
         self.width = max(16, int(capacity * width_per_entry))
         self.rows = [[0] * self.width for _ in range(4)]
@@ -187,38 +190,75 @@ class FrequencySketch:
         return low
 
 
+class Ghost:
+    """The keys of the last ``keys`` removals, roughly, as 32-bit fingerprints.
+
+    Two generations of at most ``keys / 2`` fingerprints each: when the young
+    one is full it becomes the old one and an empty set takes its place, so
+    membership means "removed within the last ``keys/2 .. keys`` removals".
+    The engine keeps each generation as an open-addressing table of uint32
+    at load 2/3 (``nbytes``); a false match needs two keys whose 32-bit
+    fingerprints collide, about ``keys / 2**32`` per lookup. (A Bloom filter
+    was tried: its 1-2% false matches make the window drift, see POLICY.md.)
+    """
+
+    def __init__(self, keys):
+        self.per_generation = max(1, keys // 2)
+        self.young, self.old = set(), set()
+
+    def nbytes(self):
+        return 2 * 4 * (self.per_generation * 3 // 2)
+
+    @staticmethod
+    def fingerprint(key):
+        h = (key * 0xD6E8FEB86659FD93) & MASK64
+        return (h ^ (h >> 32)) & MASK32
+
+    def add(self, key):
+        young = self.young
+        young.add(self.fingerprint(key))
+        if len(young) >= self.per_generation:
+            self.old, self.young = young, set()
+
+    def __contains__(self, key):
+        f = self.fingerprint(key)
+        return f in self.young or f in self.old
+
+
 class WTinyLfuSieve:
-    """The proposed policy: FIFO window + TinyLFU admission + SIEVE main region.
+    """The proposed policy: FIFO window + TinyLFU admission + SIEVE main region,
+    the window sized by ghost hits (see ``bench/POLICY.md``).
 
     Records ``[0, boundary)`` form the main region, a SIEVE queue with its own
-    hand; records from ``boundary`` on are the window, the newest
-    ``window_max`` keys in FIFO order. Every request increments the sketch.
+    hand; records from ``boundary`` on are the window, the newest keys in FIFO
+    order. Every request increments the sketch.
 
     * Hit: set the visited bit (window or main).
-    * Miss: the key is appended to the window (it is always stored). If the
-      cache is now over capacity, the window's oldest record (the
-      *candidate*) leaves the window: while main is below its share the
-      candidate just joins it (the boundary moves past it); otherwise SIEVE's
-      hand picks main's *victim* and the sketch decides: the candidate
-      replaces the victim if its estimated frequency is higher, else the
-      candidate is evicted. Joining main never moves a record: main's newest
-      end is the boundary. With ``visited_admits``, a candidate hit while in
-      the window joins main without the contest.
-    * Adaptive window (``climb``): every ``climb_every`` requests a hill
-      climber compares the sample's hit ratio with the previous sample's and
-      keeps moving the window size the same way if it improved, else turns
-      round (Caffeine's climber: steps of 6.25% of capacity, decaying by
-      0.98, reset to full size when the hit ratio moves by 5 points).
+    * Miss: adapt the window size (below), then append the key to the window:
+      it is always stored. If the cache is now over capacity, the window's
+      oldest record (the *candidate*) leaves the window: while main is below
+      its share the candidate just joins it (the boundary moves past it);
+      otherwise SIEVE's hand picks main's *victim* and the sketch decides: the
+      candidate replaces the victim if its estimated frequency is higher
+      (main's newest end is the boundary, so joining main moves no record),
+      else the candidate is evicted. When the window is within its share but
+      main is over its own (the window just grew), main's victim goes.
+    * Window size: a miss on a key in ``rejected`` (candidates evicted
+      lately) means the filter turned away a key that came back soon: the
+      window grows by ``ghost_step * capacity``; a miss on a key in
+      ``evicted`` (main's victims lately) means main was too small: the window
+      shrinks by as much. Like ARC's target, between 1 and ``capacity - 1``.
+      Each ghost remembers about ``ghost * capacity`` keys: short enough that
+      a loop's keys (back after more than 0.2×C misses) are not recognised.
     """
 
     name = "W-TinyLFU-SIEVE"
 
-    def __init__(self, capacity, window=0.01, climb=True, climb_every=10, visited_admits=False,
-                 **sketch):
+    def __init__(self, capacity, window=0.01, ghost=0.1, ghost_step=0.002, **sketch):
         self.capacity = capacity
-        self.keys = []
+        self.keys = []               # records in insertion order; None marks a hole
         self.visited = []
-        self.index = {}
+        self.index = {}              # key -> position in keys
         self.boundary = 0            # first window position
         self.hand = 0                # main's SIEVE hand, in [0, boundary)
         self.n_main = 0
@@ -226,24 +266,25 @@ class WTinyLfuSieve:
         self.window_max = max(1, round(capacity * window))
         self.sketch = FrequencySketch(capacity, **sketch)
         self.increment = self.sketch.increment
-        self.visited_admits = visited_admits
-        self.climb = climb
-        self.climb_every = max(100, int(capacity * climb_every))
-        self.step = 0.0625 * capacity
-        self.requests = self.hits = 0
-        self.previous_ratio = None
-        self.window_sizes = []       # the window size after each climb, for the study
+        ghost_keys = max(2, int(ghost * capacity))
+        self.rejected = Ghost(ghost_keys)
+        self.evicted = Ghost(ghost_keys)
+        self.ghost_step = max(1, int(ghost_step * capacity))
+
+    def nbytes(self):
+        """Bytes the policy adds beyond the records' own visited bits."""
+        return self.sketch.nbytes() + self.rejected.nbytes() + self.evicted.nbytes()
 
     def access(self, key):
         self.increment(key)
-        self.requests += 1
-        if self.requests >= self.climb_every:
-            self._climb()
         i = self.index.get(key)
         if i is not None:
             self.visited[i] = True
-            self.hits += 1
             return True
+        if key in self.rejected:
+            self.window_max = min(self.capacity - 1, self.window_max + self.ghost_step)
+        elif key in self.evicted:
+            self.window_max = max(1, self.window_max - self.ghost_step)
         if len(self.keys) >= 2 * self.capacity:
             self.hand, self.boundary = _compact(self, self.hand, self.boundary)
         self.index[key] = len(self.keys)
@@ -254,24 +295,6 @@ class WTinyLfuSieve:
             self._evict()
         return False
 
-    def _climb(self):
-        ratio = self.hits / self.requests
-        self.requests = self.hits = 0
-        if not self.climb:
-            return
-        if self.previous_ratio is None:
-            amount = self.step
-        else:
-            change = ratio - self.previous_ratio
-            amount = self.step if change >= 0 else -self.step
-            if abs(change) >= 0.05:
-                self.step = 0.0625 * self.capacity * (1 if amount >= 0 else -1)
-            else:
-                self.step = 0.98 * amount
-        self.previous_ratio = ratio
-        self.window_max = int(max(1, min(self.capacity - 1, self.window_max + amount)))
-        self.window_sizes.append(self.window_max)
-
     def _oldest_window(self):
         keys, i = self.keys, self.boundary
         while keys[i] is None:
@@ -280,27 +303,23 @@ class WTinyLfuSieve:
 
     def _evict(self):
         keys = self.keys
-        main_max = self.capacity - self.window_max
+        window_max = max(1, min(self.capacity - 1, self.window_max))
+        main_max = self.capacity - window_max
         # The window's overflow joins main while main has room (after the window shrank).
-        while self.n_window > self.window_max and self.n_main < main_max:
+        while self.n_window > window_max and self.n_main < main_max:
             self.boundary = self._oldest_window() + 1
             self.n_window -= 1
             self.n_main += 1
         if self.n_main + self.n_window <= self.capacity:
             return
-        if self.n_window > self.window_max or self.n_main == 0:
+        if self.n_window > window_max or self.n_main == 0:
             c = self._oldest_window()
-            if self.n_main == 0:
+            if self.n_main == 0:     # capacity 1: the window is the whole cache
                 self._remove_candidate(c)
                 return
-            candidate = keys[c]
-            if self.visited_admits and self.visited[c]:
-                admit = True
-            else:
-                v = self._sieve_victim()
-                admit = self.sketch.estimate(candidate) > self.sketch.estimate(keys[v])
-            if admit:
-                self._remove_main(self._sieve_victim())
+            v = self._sieve_victim()
+            if self.sketch.estimate(keys[c]) > self.sketch.estimate(keys[v]):
+                self._remove_main(v)
                 self.boundary = c + 1        # the candidate is now main's newest record
                 self.n_window -= 1
                 self.n_main += 1
@@ -326,13 +345,17 @@ class WTinyLfuSieve:
             i += 1
 
     def _remove_main(self, i):
-        del self.index[self.keys[i]]
+        key = self.keys[i]
+        self.evicted.add(key)
+        del self.index[key]
         self.keys[i] = None
         self.n_main -= 1
         self.hand = _next_live(self.keys, i + 1, self.boundary)
 
     def _remove_candidate(self, c):
-        del self.index[self.keys[c]]
+        key = self.keys[c]
+        self.rejected.add(key)
+        del self.index[key]
         self.keys[c] = None
         self.n_window -= 1
         self.boundary = c + 1
