@@ -140,6 +140,23 @@ def markdown(data):
     return "\n".join(out)
 
 
+#: One colour per policy family; identical policies (the LRUs, the LFUs) get
+#: different dashes so a line hidden under another still shows.
+CHART_STYLES = {
+    "mooncake": dict(color="black", linewidth=2.5),
+    "SIEVE (paper)": dict(color="tab:grey", linewidth=1.5),
+    "cachetools LRU": dict(color="tab:blue"),
+    "cachebox LRU": dict(color="tab:blue", linestyle="--"),
+    "lru-dict": dict(color="tab:blue", linestyle=":"),
+    "cachetools LFU": dict(color="tab:green"),
+    "cachebox LFU": dict(color="tab:green", linestyle="--"),
+    "cachetools FIFO": dict(color="tab:orange"),
+    "theine (W-TinyLFU)": dict(color="tab:purple", linewidth=2),
+    "W-TinyLFU-SIEVE (proposed)": dict(color="tab:red", linewidth=2.5, linestyle="--"),
+    "Belady MIN": dict(color="grey", linestyle=":"),
+}
+
+
 def chart(data, path):
     """Miss ratio against capacity (log x), one panel per trace, one line per column."""
     import matplotlib
@@ -149,11 +166,8 @@ def chart(data, path):
 
     trace_names = list(data["miss_ratio"])
     fig, axes = plt.subplots(2, (len(trace_names) + 1) // 2, figsize=(16, 9), squeeze=False)
-    cmap = plt.get_cmap("tab20").colors
-    styles = {name: dict(color=cmap[i % len(cmap)]) for i, name in enumerate(data["columns"])}
-    styles["mooncake"].update(linewidth=2.5, color="black")
-    styles[replay.PROPOSED.name].update(linewidth=2.5, color="tab:red", linestyle="--")
-    styles[replay.BELADY.name].update(color="grey", linestyle=":")
+    styles = {name: dict(color="tab:grey") for name in data["columns"]}
+    styles.update(CHART_STYLES)
     for ax, trace in zip(axes.flat, trace_names):
         by_capacity = data["miss_ratio"][trace]
         xs = [int(c) for c in by_capacity]
