@@ -77,8 +77,9 @@ def verdicts(data, policy=replay.PROPOSED.name):
     return rows, {name: s / n for name, s in sums.items()}
 
 
-#: The README's summary: one column per policy (cachebox's LRU/LFU and lru-dict
-#: agree with cachetools LRU/LFU to within 0.1 pp here; the full table shows them).
+#: The README's summary: one column per policy (cachebox's LRU and lru-dict
+#: evict as cachetools LRU does, cachebox's LFU nearly as cachetools LFU does;
+#: the full table shows them).
 SUMMARY = [("mooncake", "mooncake"), ("SIEVE (paper)", "SIEVE (paper) *"),
            ("cachetools LRU", "LRU"), ("cachetools LFU", "LFU"), ("cachetools FIFO", "FIFO"),
            ("theine (W-TinyLFU)", "theine"), ("W-TinyLFU-SIEVE (proposed)", "proposed *"),
