@@ -7,7 +7,12 @@ Python are one key (``True`` is ``1``):
     str     s:<utf-8>          int   i:<decimal>
     bytes   b:<bytes>          tuple t(<item>,<item>,...)
     memoize results            m:<module.qualname>:<digest>   (see memo_keys)
-    helper keys (locks, ...)   ~<kind>:...                    (never counted as entries)
+    helper keys (locks, ...)   ~:<kind>:...                   (never counted as entries)
+
+clear() and len() match the namespace followed by one of these tags, so a
+namespace that merely begins with another (``app:`` and ``app:users:``) is not
+touched by the other's clear(). Namespaces are plain prefixes, though: one
+that continues another with a tag (``app:`` and ``app:s:``) lies inside it.
 
 Implementation note: inside str and bytes the characters ``% { } ( ) ,`` are
 written ``%XX``. That keeps tuples parseable (so the encoding is injective),
@@ -22,7 +27,7 @@ _ESCAPED = re.compile(rb"[%{}(),]")
 _GLOB_SPECIAL = re.compile(rb"([*?\[\]\\])")
 
 #: Helper keys (the near cache's locks, say) start with this after the namespace.
-HELPER_MARK = b"~"
+HELPER_MARK = b"~:"
 #: Memoized results start with this after the namespace.
 MEMO_MARK = b"m:"
 
@@ -111,11 +116,16 @@ class Namespace:
         self.prefix = check_namespace(namespace)
         quoted = glob_escape(self.prefix)
         #: every key of the namespace: what clear() removes
-        self.everything = quoted + b"*"
+        self.everything = quoted + b"[sibmt~][:(]*"
         #: the cache entries (not helper keys): what len() counts
-        self.entries = quoted + b"[^" + HELPER_MARK + b"]*"
+        self.entries = quoted + b"[sibmt][:(]*"
         #: helper keys only
         self.helpers = quoted + HELPER_MARK + b"*"
+
+    def helper_key(self, kind, key):
+        """A helper key (``kind``: bytes such as b"lock") for a cache key: inside
+        the namespace, removed by clear(), never counted as an entry."""
+        return self.prefix + HELPER_MARK + kind + b":" + encode_key(key)
 
     def key(self, key):
         """The server key of a cache key; TypeError for a key of the wrong type."""
