@@ -89,7 +89,11 @@ class LocalValkey:
             args += ["--cluster-enabled", "yes", "--cluster-port", str(self.bus_port),
                      "--cluster-config-file", os.path.join(self.directory, "nodes.conf"),
                      "--cluster-node-timeout", "5000"]
-        self.process = subprocess.Popen(args + self.extra, stdin=subprocess.DEVNULL,
+        # The server is not the code under test: keep a sanitizer preload of the
+        # test run (see .ci/sanitize) out of it.
+        env = {name: value for name, value in os.environ.items()
+               if name not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+        self.process = subprocess.Popen(args + self.extra, stdin=subprocess.DEVNULL, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         probe = self.client(socket_timeout=1.0, socket_connect_timeout=1.0)
