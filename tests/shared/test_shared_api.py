@@ -195,3 +195,19 @@ def test_url_or_client_is_required(kwargs):
 def test_a_client_of_the_wrong_type_is_refused():
     with pytest.raises(TypeError):
         SharedMooncake(client=object())
+
+
+def test_a_forked_child_uses_its_own_connections(shared):
+    import os
+
+    shared.put("parent", 1)  # the parent's pool now holds a connection
+    pid = os.fork()
+    if pid == 0:  # the child: must not read or write on the parent's sockets
+        ok = False
+        try:
+            ok = shared.get("parent") == 1 and shared.put("child", 2)
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert shared.get("child") == 2 and shared.get("parent") == 1

@@ -128,3 +128,11 @@ def test_helper_keys_are_cleared_but_not_counted(shared, raw, namespace):
     assert len(shared) == 1 and shared.get_stats()["total_objects"] == 1
     shared.clear()
     assert raw.exists(helper) == 0
+
+
+@given(st.lists(keys, max_size=8))
+def test_the_batch_and_fast_paths_encode_as_the_rules_say(batch):
+    space = Namespace("ns:")
+    expected = [b"ns:" + encode_key(k) for k in batch]
+    assert [space.key(k) for k in batch] == expected
+    assert space.names(batch) == expected

@@ -15,7 +15,7 @@ import types
 
 from ..arguments import check_monitor, ttl_seconds
 from ..memoize import memoize as _memoize
-from .codec import Rejected, ValueCodec
+from .codec import ABSENT, REJECTED, Rejected, ValueCodec
 from .connection import Connection
 from .errors import SERVER_ERRORS, SharedCacheError
 from .keys import Namespace
@@ -271,23 +271,28 @@ class SharedMooncake:
         round trip per node); each key counts a hit or a miss. Every key is
         checked before anything is sent. With fail_open, a server error returns {}."""
         keys = list(keys)
-        names = [self._namespace.key(key) for key in keys]
+        names = self._namespace.names(keys)
         if not names:
             return {}
         return self._perform("get_many", self._get_many, (keys, names), {})
 
     def _get_many(self, keys, names):
+        datas = self._store.get_many(names)
         found = {}
-        size = hits = 0
-        for key, name, data in zip(keys, names, self._store.get_many(names)):
-            value = self._decode(name, data)
-            if value is not _MISSING:
-                found[key] = value
-                size += len(data)
-                hits += 1
+        size = hits = rejected = 0
+        for key, value, data in zip(keys, self._codec.decode_many(names, datas), datas):
+            if value is ABSENT:
+                continue
+            if value is REJECTED:
+                rejected += 1
+                continue
+            found[key] = value
+            size += len(data)
+            hits += 1
         with self._lock:
             self._hits += hits
             self._misses += len(keys) - hits
+            self._rejected += rejected
         return found, hits == len(keys), size
 
     def put_many(self, items, ttl=3600):
@@ -298,7 +303,7 @@ class SharedMooncake:
         is sent. With fail_open, a server error returns 0 (some may be stored)."""
         seconds = ttl_seconds(ttl)
         pairs = list(items.items()) if hasattr(items, "keys") else [_as_pair(p) for p in items]
-        names = [self._namespace.key(key) for key, _ in pairs]
+        names = self._namespace.names([key for key, _ in pairs])
         if seconds <= 0:
             if not names:
                 return 0

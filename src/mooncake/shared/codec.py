@@ -28,6 +28,11 @@ class Rejected(Exception):
     """A stored value that this cache will not decode (wrong header, bad tag, undecodable)."""
 
 
+#: What decode_many puts in place of a value that is absent, or rejected.
+ABSENT = object()
+REJECTED = object()
+
+
 class _Pickle:
     name = "pickle"
 
@@ -120,6 +125,32 @@ class ValueCodec:
             return self.header + payload
         return self.header + self._tag(name, self.header + payload) + payload
 
+    def decode_many(self, names, datas):
+        """``decode`` over a batch: a list with the value, ``ABSENT`` (no data) or
+        ``REJECTED`` at each place. The unsigned case runs in one tight loop."""
+        if self.signing_key is not None:
+            return [self._decode_or_mark(name, data) for name, data in zip(names, datas)]
+        header, loads, out = self.header, self._loads, []
+        for data in datas:
+            if data is None:
+                out.append(ABSENT)
+            elif data[:1] != header:
+                out.append(REJECTED)
+            else:
+                try:
+                    out.append(loads(data[1:]))
+                except Exception:
+                    out.append(REJECTED)
+        return out
+
+    def _decode_or_mark(self, name, data):
+        if data is None:
+            return ABSENT
+        try:
+            return self.decode(name, data)
+        except Rejected:
+            return REJECTED
+
     def decode(self, name, data):
         """The value stored as ``data`` under ``name``; Rejected if the header is
         not ours, the tag does not verify (then ``loads`` is never called) or
@@ -127,7 +158,10 @@ class ValueCodec:
         if data[:1] != self.header:
             raise Rejected(f"header {data[:1]!r}, expected {self.header!r}")
         if self.signing_key is None:
-            payload = data[1:]
+            try:
+                return self._loads(data[1:])
+            except Exception as exc:
+                raise Rejected(f"{exc!r}") from exc
         else:
             tag, payload = data[1:1 + _TAG_BYTES], data[1 + _TAG_BYTES:]
             if not hmac.compare_digest(tag, self._tag(name, self.header + payload)):
