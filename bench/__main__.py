@@ -11,9 +11,9 @@ import sys
 import time
 
 from . import expiry, harness, keyspace, machine, memory, monitor, peers, report, targets
-from . import threads, workloads
+from . import shared, threads, workloads
 
-WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor")
+WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor", "shared")
 
 #: Sizes per mode. Full: the issue's sizes; quick: tiny, every workload, under a minute.
 MODES = {
@@ -130,6 +130,8 @@ def run(mode, only, command):
         guarded("cleanup", lambda: _cleanup(cfg, data))
     if "monitor" in only:
         guarded("monitor", lambda: _monitor(cfg, data))
+    if "shared" in only:
+        guarded("shared", lambda: data.update(shared=shared.run(mode)))
 
     data["machine"]["load_average_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     data["elapsed_s"] = time.perf_counter() - started
@@ -157,6 +159,8 @@ def main(argv=None):
     data = run(mode, args.only, command)
     checked = targets.check(data)
     text = report.write(data, checked, args.out)
+    if "shared" in data:
+        shared.write(data, args.out)
     print(text)
     harness.log(f"done in {data['elapsed_s']:.0f} s; wrote {args.out}/latest.{{md,png,json}}")
     print("\nTargets:")
