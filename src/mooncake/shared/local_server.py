@@ -228,6 +228,11 @@ def main(argv=None):
     parser.add_argument("--cluster", action="store_true", help="a 3-master Cluster instead")
     args = parser.parse_args(argv)
     server = LocalCluster() if args.cluster else LocalValkey()
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # SIGTERM, like Ctrl-C, stops the servers too
     with server:
         print(server.url, flush=True)
         try:
