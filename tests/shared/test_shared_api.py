@@ -211,3 +211,21 @@ def test_a_forked_child_uses_its_own_connections(shared):
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
     assert shared.get("child") == 2 and shared.get("parent") == 1
+
+
+def test_threads_sharing_one_instance_lose_no_count(shared):
+    import threading
+
+    def work(t):
+        for i in range(50):
+            shared.put((t, i), i)
+            assert shared.get((t, i)) == i
+            shared.get((t, "absent"))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stats = shared.get_stats()
+    assert (stats["puts"], stats["hits"], stats["misses"], stats["total_objects"]) == (200, 200, 200, 200)

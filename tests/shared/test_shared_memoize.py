@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-import memo_target
+from . import memo_target
 from mooncake.shared.memo_keys import canonical
 
 HERE = pathlib.Path(__file__).parent
@@ -15,9 +15,11 @@ HERE = pathlib.Path(__file__).parent
 
 def test_a_result_computed_in_another_process_is_a_hit_here(server, namespace):
     # The child hashes str differently (another PYTHONHASHSEED): keys must not depend on it.
+    # The child imports the module under the name it has here (shared.memo_target):
+    # the module is part of the function's name, hence of its keys.
     env = dict(os.environ, PYTHONHASHSEED="12345",
-               PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
-    code = f"import memo_target; memo_target.child({server.url!r}, {namespace!r})"
+               PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+    code = f"from shared import memo_target; memo_target.child({server.url!r}, {namespace!r})"
     child = subprocess.run([sys.executable, "-c", code],
                            env=env, capture_output=True, text=True, timeout=60)
     assert child.returncode == 0, child.stderr
