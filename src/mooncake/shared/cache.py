@@ -28,11 +28,22 @@ _MISSING = object()
 _LONGEST_TTL = 1e15
 
 
+def _seconds(ttl):
+    """ttl_seconds, with the common int and float checked without the ABCs."""
+    kind = type(ttl)
+    if kind is float and ttl == ttl:  # not NaN
+        return ttl
+    if kind is int:
+        return float(ttl)
+    return ttl_seconds(ttl)
+
+
 def _ttl_ms(seconds):
     """Whole milliseconds, rounded up, for a ttl > 0; None for no expiry."""
     if seconds >= _LONGEST_TTL:
         return None
-    return max(1, math.ceil(seconds * 1000.0))
+    ms = math.ceil(seconds * 1000.0)
+    return ms if ms > 0 else 1
 
 
 def _report_unraisable(source):
@@ -103,15 +114,20 @@ class SharedMooncake:
         try:
             result, success, size = body(*args)
         except SERVER_ERRORS as exc:
-            self._count("_errors")
             if monitor is not None:
                 self._record(operation, started, False, 0)
-            if self._fail_open:
-                return fallback
-            raise SharedCacheError(f"{operation} failed on the server: {exc}") from exc
+            return self._server_error(operation, exc, fallback)
         if monitor is not None:
             self._record(operation, started, success, size)
         return result
+
+    def _server_error(self, operation, exc, fallback):
+        """Count a server error; ``fallback`` with fail_open, else SharedCacheError."""
+        with self._lock:
+            self._errors += 1
+        if self._fail_open:
+            return fallback
+        raise SharedCacheError(f"{operation} failed on the server: {exc}") from exc
 
     def _record(self, operation, started, success, size):
         try:
@@ -142,12 +158,21 @@ class SharedMooncake:
         TypeError; NaN: ValueError; in each case nothing is sent. With
         fail_open, a server error returns False.
         """
-        seconds = ttl_seconds(ttl)
+        seconds = _seconds(ttl)
         name = self._namespace.key(key)
         if seconds <= 0:
             return self._perform("put", self._remove_for_put, (name,), False)
         data = self._codec.encode(name, value)
-        return self._perform("put", self._put, (name, data, _ttl_ms(seconds)), False)
+        if self._monitor is not None:
+            return self._perform("put", self._put, (name, data, _ttl_ms(seconds)), False)
+        # _perform's path, inlined for the most frequent calls
+        try:
+            self._store.set(name, data, _ttl_ms(seconds))
+        except SERVER_ERRORS as exc:
+            return self._server_error("put", exc, False)
+        with self._lock:
+            self._puts += 1
+        return True
 
     def _put(self, name, data, ms):
         self._store.set(name, data, ms)
@@ -169,8 +194,21 @@ class SharedMooncake:
         rejected (a value this cache will not decode: counted in ``rejected``).
         Counts a hit or a miss. With fail_open, a server error returns ``default``."""
         name = self._namespace.key(key)
-        value = self._perform("get", self._get, (name,), _MISSING)
-        return default if value is _MISSING else value
+        if self._monitor is not None:
+            value = self._perform("get", self._get, (name,), _MISSING)
+            return default if value is _MISSING else value
+        # _perform's path, inlined for the most frequent calls
+        try:
+            data = self._store.get(name)
+        except SERVER_ERRORS as exc:
+            return self._server_error("get", exc, default)
+        value = self._decode(name, data)
+        with self._lock:
+            if value is _MISSING:
+                self._misses += 1
+                return default
+            self._hits += 1
+        return value
 
     def _get(self, name):
         data = self._store.get(name)
@@ -253,7 +291,7 @@ class SharedMooncake:
         """Restart a live key's TTL at ``ttl`` seconds from now; True if it was
         there, False if absent. ``ttl <= 0`` removes it at once (still True).
         With fail_open, a server error returns False."""
-        seconds = ttl_seconds(ttl)
+        seconds = _seconds(ttl)
         name = self._namespace.key(key)
         return self._perform("touch", self._touch, (name, seconds), False)
 
@@ -301,7 +339,7 @@ class SharedMooncake:
         were stored (0 when ``ttl <= 0``, which removes the keys). Every key,
         value and the ttl are checked, and every value encoded, before anything
         is sent. With fail_open, a server error returns 0 (some may be stored)."""
-        seconds = ttl_seconds(ttl)
+        seconds = _seconds(ttl)
         pairs = list(items.items()) if hasattr(items, "keys") else [_as_pair(p) for p in items]
         names = self._namespace.names([key for key, _ in pairs])
         if seconds <= 0:

@@ -13,6 +13,7 @@ who can write to the server can make ``pickle.loads`` run code in every
 reader; a value whose tag does not verify is never passed to ``loads``.
 """
 
+import functools
 import hashlib
 import hmac
 import json
@@ -35,11 +36,7 @@ REJECTED = object()
 
 class _Pickle:
     name = "pickle"
-
-    @staticmethod
-    def dumps(value):
-        return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-
+    dumps = staticmethod(functools.partial(pickle.dumps, protocol=pickle.HIGHEST_PROTOCOL))
     loads = staticmethod(pickle.loads)
 
 
@@ -117,7 +114,7 @@ class ValueCodec:
             payload = self._dumps(value)
         except Exception as exc:
             raise TypeError(f"cannot serialize {type(value).__name__} value: {exc}") from exc
-        if not isinstance(payload, (bytes, bytearray)):
+        if type(payload) is not bytes and not isinstance(payload, (bytes, bytearray)):
             raise TypeError(f"the serializer's dumps returned {type(payload).__name__}, not bytes")
         if len(payload) + 1 + _TAG_BYTES > MAX_VALUE_BYTES:
             raise ValueError(f"the serialized value is {len(payload)} bytes: over the server's 512 MiB")

@@ -25,10 +25,12 @@ class Store:
         return self._client().ping()
 
     def get(self, name):
-        return self._client().get(name)
+        connection = self.connection
+        return (connection.client or connection.resolve()).get(name)
 
     def set(self, name, data, ms):
-        return self._client().set(name, data, px=ms)
+        connection = self.connection
+        return (connection.client or connection.resolve()).set(name, data, px=ms)
 
     def delete(self, name):
         return self._client().delete(name) == 1
