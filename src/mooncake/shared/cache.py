@@ -15,7 +15,7 @@ import types
 
 from ..arguments import check_monitor, ttl_seconds
 from ..memoize import memoize as _memoize
-from .codec import ABSENT, REJECTED, Rejected, ValueCodec
+from .codec import Rejected, ValueCodec
 from .connection import Connection
 from .errors import SERVER_ERRORS, SharedCacheError
 from .keys import Namespace
@@ -316,17 +316,7 @@ class SharedMooncake:
 
     def _get_many(self, keys, names):
         datas = self._store.get_many(names)
-        found = {}
-        size = hits = rejected = 0
-        for key, value, data in zip(keys, self._codec.decode_many(names, datas), datas):
-            if value is ABSENT:
-                continue
-            if value is REJECTED:
-                rejected += 1
-                continue
-            found[key] = value
-            size += len(data)
-            hits += 1
+        found, hits, rejected, size = self._codec.decode_many(keys, names, datas)
         with self._lock:
             self._hits += hits
             self._misses += len(keys) - hits

@@ -122,23 +122,37 @@ class ValueCodec:
             return self.header + payload
         return self.header + self._tag(name, self.header + payload) + payload
 
-    def decode_many(self, names, datas):
-        """``decode`` over a batch: a list with the value, ``ABSENT`` (no data) or
-        ``REJECTED`` at each place. The unsigned case runs in one tight loop."""
+    def decode_many(self, keys, names, datas):
+        """``decode`` over a batch: ``(found, hits, rejected, size)``, where
+        ``found`` maps each key whose data decoded to its value, ``hits`` counts
+        them (equal keys once each), ``rejected`` counts refused data and
+        ``size`` the bytes decoded. The unsigned case runs in one tight loop."""
+        found = {}
+        hits = rejected = size = 0
         if self.signing_key is not None:
-            return [self._decode_or_mark(name, data) for name, data in zip(names, datas)]
-        header, loads, out = self.header, self._loads, []
-        for data in datas:
+            for key, name, data in zip(keys, names, datas):
+                value = self._decode_or_mark(name, data)
+                if value is REJECTED:
+                    rejected += 1
+                elif value is not ABSENT:
+                    found[key] = value
+                    hits += 1
+                    size += len(data)
+            return found, hits, rejected, size
+        header, loads = self.header, self._loads
+        for key, data in zip(keys, datas):
             if data is None:
-                out.append(ABSENT)
-            elif data[:1] != header:
-                out.append(REJECTED)
-            else:
+                continue
+            if data[:1] == header:
                 try:
-                    out.append(loads(data[1:]))
+                    found[key] = loads(data[1:])
+                    hits += 1
+                    size += len(data)
+                    continue
                 except Exception:
-                    out.append(REJECTED)
-        return out
+                    pass
+            rejected += 1
+        return found, hits, rejected, size
 
     def _decode_or_mark(self, name, data):
         if data is None:

@@ -147,6 +147,11 @@ class Namespace:
         """``[self.key(k) for k in keys]``, with the str fast path inlined: a
         batch of a hundred keys should cost little more than the MGET."""
         str_prefix, search, key_of = self._str_prefix, _ESCAPED.search, self.key
+        if all(type(k) is str for k in keys):
+            # One escape check for the whole batch; per key only if it finds something.
+            raws = [k.encode("utf-8", "surrogatepass") for k in keys]
+            if search(b"".join(raws)) is None:
+                return [str_prefix + raw for raw in raws]
         return [str_prefix + raw
                 if type(k) is str and search(raw := k.encode("utf-8", "surrogatepass")) is None
                 else key_of(k)
