@@ -229,3 +229,10 @@ def test_threads_sharing_one_instance_lose_no_count(shared):
         thread.join()
     stats = shared.get_stats()
     assert (stats["puts"], stats["hits"], stats["misses"], stats["total_objects"]) == (200, 200, 200, 200)
+
+
+def test_a_shared_cache_cannot_be_pickled(shared):
+    import pickle
+
+    with pytest.raises(TypeError, match="per process"):
+        pickle.dumps(shared)

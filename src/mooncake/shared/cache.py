@@ -439,6 +439,10 @@ class SharedMooncake:
         """Close the connections of a client made from a URL (a given client is left open)."""
         self._connection.close()
 
+    def __reduce__(self):
+        raise TypeError("a SharedMooncake holds live connections and cannot be pickled; "
+                        "build one per process from the same URL and namespace")
+
     def __enter__(self):
         return self
 

@@ -1,8 +1,9 @@
 """How the cache reaches the server: one redis-py client, made from a URL or given.
 
 A URL gets a default socket timeout (redis-py's own default is none, so a call
-could hang for ever), one immediate retry (so the first call after a server
-restart succeeds on a fresh connection instead of failing on the stale one)
+could hang for ever), one immediate retry after a dropped connection (so the
+first call after a server restart succeeds on a fresh connection instead of
+failing on the stale one)
 and, when the server turns out to be a Cluster node, a ``RedisCluster``.
 A given client is used as it is: its timeouts and retries are the user's.
 
@@ -25,8 +26,10 @@ DEFAULT_SOCKET_TIMEOUT = 5.0
 
 
 def _url_options():
+    # One retry, on a dropped connection only: a timeout is not retried, so a
+    # hung server costs one socket timeout per call, not two.
     return dict(socket_timeout=DEFAULT_SOCKET_TIMEOUT, socket_connect_timeout=DEFAULT_SOCKET_TIMEOUT,
-                retry=Retry(NoBackoff(), 1))
+                retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)))
 
 
 def _is_cluster_node(client):
