@@ -132,3 +132,22 @@ def test_a_given_client_with_wrong_credentials_raises_at_construction(protected)
     with pytest.raises(SharedCacheError):
         SharedMooncake(client=client)
     client.close()
+
+
+def test_a_cluster_with_a_dead_master_raises_and_recovers_when_it_restarts(binary):
+    from mooncake.shared.local_server import LocalCluster
+
+    with LocalCluster(binary=binary) as cluster:
+        cache = SharedMooncake(cluster.url, namespace="dead-master:")
+        cache.put_many({i: i for i in range(30)})  # spread over every master
+        victim = cluster.nodes[1]
+        victim.stop()
+        with pytest.raises(SharedCacheError) as caught:
+            cache.get_many(range(30))
+        assert isinstance(caught.value.__cause__, redis.exceptions.ConnectionError)
+        assert cache.get_stats()["total_objects"] is None
+        victim.start()  # same ports, same nodes.conf: it rejoins with its slots
+        cluster.wait_ready(20)  # the servers' readiness, not the cache's
+        assert cache.put_many({i: -i for i in range(30)}) == 30  # no step by the user
+        assert cache.get_many(range(30)) == {i: -i for i in range(30)}
+        cache.close()

@@ -178,8 +178,18 @@ class LocalCluster:
         return RedisCluster(host="127.0.0.1", port=self.nodes[0].port, **kwargs)
 
     def start(self, timeout=30.0):
-        for node in self.nodes:
-            node.start()
+        try:
+            for node in self.nodes:
+                node.start()
+            self._join()
+            self.wait_ready(timeout)
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    def _join(self):
+        """Split the slots between the nodes, and introduce them to the first."""
         clients = [node.client(socket_timeout=5.0) for node in self.nodes]
         try:
             share = CLUSTER_SLOTS // len(self.nodes)
@@ -188,18 +198,22 @@ class LocalCluster:
                 client.execute_command("CLUSTER", "ADDSLOTSRANGE", i * share, last)
             for node in self.nodes[1:]:
                 clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", node.port, node.bus_port)
+        finally:
+            for client in clients:
+                client.close()
+
+    def wait_ready(self, timeout=30.0):
+        """Return once every node reports cluster_state:ok and knows every other node."""
+        clients = [node.client(socket_timeout=5.0) for node in self.nodes]
+        try:
             deadline = time.monotonic() + timeout
             while not all(self._ready(client) for client in clients):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the cluster did not reach cluster_state:ok within {timeout} s")
                 time.sleep(0.05)
-        except BaseException:
-            self.cleanup()
-            raise
         finally:
             for client in clients:
                 client.close()
-        return self
 
     def _ready(self, client):
         info = client.execute_command("CLUSTER", "INFO")
