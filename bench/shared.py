@@ -178,13 +178,16 @@ def write(data, out_dir):
     """``shared.md``, ``shared.json`` and ``shared.png`` next to the main report."""
     shared = data["shared"]
     os.makedirs(out_dir, exist_ok=True)
-    text = "\n".join([f"Command: `{data['config']['command']}` · {data['machine']['date']} · "
-                      f"{data['machine']['cpu_model']}, {data['machine']['cpu_count']} cores · "
-                      f"load average at start {data['machine'].get('load_average')}", ""]
+    m = data["machine"]
+    load = ", ".join(f"{x:.2f}" for x in m.get("load_average") or [])
+    load_end = ", ".join(f"{x:.2f}" for x in m.get("load_average_end") or [])
+    text = "\n".join([f"Command: `{data['config']['command']}` · {m['date']} · {m['cpu_model']}, "
+                      f"{m['cpu_count']} cores · load average at start {load}, at the end {load_end}", ""]
                      + markdown(shared))
     with open(os.path.join(out_dir, "shared.md"), "w") as f:
         f.write(text + "\n")
     with open(os.path.join(out_dir, "shared.json"), "w") as f:
-        json.dump({"machine": data["machine"], "shared": shared}, f, indent=1)
+        json.dump({"command": data["config"]["command"], "machine": data["machine"], "shared": shared},
+                  f, indent=1)
         f.write("\n")
     chart(shared, os.path.join(out_dir, "shared.png"))
