@@ -11,9 +11,9 @@ import sys
 import time
 
 from . import expiry, harness, keyspace, machine, memory, monitor, peers, report, targets
-from . import hitratio, threads, workloads
+from . import hitratio, shared, threads, workloads
 
-WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor", "hitratio")
+WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor", "hitratio", "shared")
 
 #: Sizes per mode. Full: the issue's sizes; quick: tiny, every workload, under a minute.
 MODES = {
@@ -132,6 +132,8 @@ def run(mode, only, command):
         guarded("monitor", lambda: _monitor(cfg, data))
     if "hitratio" in only:  # written to hitratio.{md,png,json} by main()
         guarded("hitratio", lambda: data.__setitem__("hitratio", hitratio.run(mode)))
+    if "shared" in only:
+        guarded("shared", lambda: data.update(shared=shared.run(mode)))
 
     data["machine"]["load_average_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     data["elapsed_s"] = time.perf_counter() - started
@@ -163,6 +165,8 @@ def main(argv=None):
     timed = args.only != ["hitratio"]  # a hit-ratio run alone leaves the timing report as it was
     if timed:
         text = report.write(data, checked, args.out)
+        if "shared" in data:
+            shared.write(data, args.out)
         print(text)
     harness.log(f"done in {data['elapsed_s']:.0f} s; wrote results to {args.out}")
     print("\nTargets:" if timed else "")

@@ -3,7 +3,7 @@
 import json
 import os
 
-from . import peers
+from . import peers, shared
 
 PEER_NAMES = [p.name for p in peers.ALL]
 BASELINE = "dict"
@@ -171,6 +171,8 @@ def markdown(data, targets):
             out.append(f"| {name} | {_ns(e['median_ns'])} | {_ns(e['q1_ns'])}–{_ns(e['q3_ns'])} | "
                        f"{_ns(e['min_ns'])}–{_ns(e['max_ns'])} | {_ratio(e['median_ns'], eng)} |")
         out.append("")
+    if data.get("shared"):
+        out += shared.markdown(data["shared"])
     return "\n".join(out)
 
 

@@ -1,5 +1,7 @@
 """The engine's targets from issue #4, checked against one run's figures."""
 
+from . import shared
+
 
 class Target:
     """One target: ``figure`` against ``limit``; it passes when ``figure <= limit``
@@ -70,4 +72,8 @@ def check(data):
                           note="" if n >= 1_000_000 else "quick mode: smaller n than the target's 1,000,000"))
     rec = data.get("monitor", {}).get("mooncake")
     out.append(Target("record_operation", rec["median_ns"] if rec else None, 150.0, "ns"))
+    for (clock, topology, row), ratio in shared.ratios(data.get("shared", {})).items():
+        if clock == "wall":
+            out.append(Target(f"SharedMooncake {row}, {topology}, vs raw redis-py", ratio, 1.10,
+                              "x redis-py", note="wall time"))
     return out

@@ -147,8 +147,48 @@ class _WaitGraph:
 _WAITS = _WaitGraph()
 
 
-def memoize(cache, ttl=3600, key=None, per_instance=False):
-    """Return a decorator caching a function's results in ``cache`` for ``ttl`` seconds."""
+class _LocalKeys:
+    """The in-process key scheme: a token object names the function (and the
+    instance), so two memoized functions sharing one cache never meet."""
+
+    def __init__(self, cache, func, key, per_instance):
+        self._cache = cache
+        self._key = key
+        self._token = _Token(getattr(func, "__qualname__", repr(func)))
+        self._instances = _InstanceTokens() if per_instance else None
+
+    def make(self, args, kwargs):
+        prefix = (self._token,)
+        if self._instances is not None:
+            if not args:
+                raise TypeError("memoize_method needs the instance as first argument")
+            prefix = (self._token, self._instances.token_for(args[0]))
+            args = args[1:]
+        if self._key is not None:
+            return prefix + (self._key(*args, **kwargs),)
+        if kwargs:
+            return prefix + (args, _KWARGS, tuple(sorted(kwargs.items())))
+        return prefix + (args,)
+
+    def _owns(self, k):
+        return type(k) is tuple and k and k[0] is self._token
+
+    def size(self):
+        return sum(1 for k in self._cache.keys() if self._owns(k))
+
+    def clear(self):
+        for k in self._cache.keys():
+            if self._owns(k):
+                self._cache.delete(k)
+
+
+def memoize(cache, ttl=3600, key=None, per_instance=False, key_scheme=_LocalKeys):
+    """Return a decorator caching a function's results in ``cache`` for ``ttl`` seconds.
+
+    ``key_scheme(cache, func, key, per_instance)`` builds the object that makes
+    the cache keys (``make(args, kwargs)``) and counts (``size()``) and removes
+    (``clear()``) one function's results; a shared cache passes its own.
+    """
     seconds = ttl_seconds(ttl)
     if key is not None and not callable(key):
         raise TypeError(f"key must be None or a callable, not {type(key).__name__}")
@@ -156,38 +196,23 @@ def memoize(cache, ttl=3600, key=None, per_instance=False):
     def decorate(func):
         if not callable(func):
             raise TypeError(f"memoize decorates callables, not {type(func).__name__}")
-        token = _Token(getattr(func, "__qualname__", repr(func)))
-        instances = _InstanceTokens() if per_instance else None
+        keys = key_scheme(cache, func, key, per_instance)
+        make_key = keys.make
         lock = threading.Lock()
         flights = {}
         stats = {"hits": 0, "misses": 0}
-
-        def make_key(args, kwargs):
-            prefix = (token,)
-            if per_instance:
-                if not args:
-                    raise TypeError("memoize_method needs the instance as first argument")
-                prefix = (token, instances.token_for(args[0]))
-                args = args[1:]
-            if key is not None:
-                return prefix + (key(*args, **kwargs),)
-            if kwargs:
-                return prefix + (args, _KWARGS, tuple(sorted(kwargs.items())))
-            return prefix + (args,)
 
         def count(outcome):
             with lock:
                 stats[outcome] += 1
 
         def cache_info():
-            size = sum(1 for k in cache.keys() if type(k) is tuple and k and k[0] is token)
+            size = keys.size()
             with lock:
                 return CacheInfo(stats["hits"], stats["misses"], size)
 
         def cache_clear():
-            for k in cache.keys():
-                if type(k) is tuple and k and k[0] is token:
-                    cache.delete(k)
+            keys.clear()
             with lock:
                 stats["hits"] = stats["misses"] = 0
 

@@ -1,0 +1,113 @@
+"""How the cache reaches the server: one redis-py client, made from a URL or given.
+
+A URL gets a default socket timeout (redis-py's own default is none, so a call
+could hang for ever), one immediate retry after a dropped connection (so the
+first call after a server restart succeeds on a fresh connection instead of
+failing on the stale one)
+and, when the server turns out to be a Cluster node, a ``RedisCluster``.
+A given client is used as it is: its timeouts and retries are the user's.
+
+Fork safety is redis-py's: its connection pools notice a changed pid and open
+new sockets in the child, so a child never shares its parent's connections.
+"""
+
+import threading
+
+import redis
+from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
+from redis.exceptions import AuthenticationError
+from redis.retry import Retry
+
+from .errors import SERVER_ERRORS, SharedCacheError
+
+#: Seconds a socket read/write or connect may take when the cache makes the client.
+DEFAULT_SOCKET_TIMEOUT = 5.0
+
+
+def _url_options():
+    # One retry, on a dropped connection only: a timeout is not retried, so a
+    # hung server costs one socket timeout per call, not two.
+    return dict(socket_timeout=DEFAULT_SOCKET_TIMEOUT, socket_connect_timeout=DEFAULT_SOCKET_TIMEOUT,
+                retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)))
+
+
+def _is_cluster_node(client):
+    return int(client.info("cluster").get("cluster_enabled", 0)) == 1
+
+
+class Connection:
+    """The redis-py client of one cache, and the facts the cache needs about it.
+
+    ``client`` is None until the server was first reached (a URL whose server
+    was down at construction, with ``fail_open``); ``resolve()`` makes it.
+    """
+
+    def __init__(self, url=None, client=None, *, fail_open=False):
+        if (url is None) == (client is None):
+            raise TypeError("pass either a URL or a redis-py client (client=...), not both or neither")
+        if url is not None and not isinstance(url, str):
+            raise TypeError(f"url must be a str, not {type(url).__name__}")
+        if client is not None and not isinstance(client, (redis.Redis, RedisCluster)):
+            raise TypeError(f"client must be a redis.Redis or a redis.cluster.RedisCluster, "
+                            f"not {type(client).__name__}")
+        self._url = url
+        self._lock = threading.Lock()
+        self.client = client
+        self.is_cluster = isinstance(client, RedisCluster)
+        try:
+            if client is None:
+                self.resolve()
+            else:
+                self._ping(client)
+        except SharedCacheError as exc:
+            # Wrong credentials are a mistake to report now, fail_open or not;
+            # an unreachable server may come back.
+            if not fail_open or isinstance(exc.__cause__, AuthenticationError):
+                raise
+
+    @staticmethod
+    def _ping(client):
+        try:
+            client.ping()
+        except SERVER_ERRORS as exc:
+            raise SharedCacheError(f"cannot reach the server: {exc}") from exc
+
+    def resolve(self):
+        """The client, made from the URL on first use: PING, then a RedisCluster
+        if the server is a Cluster node. SharedCacheError if it cannot be reached."""
+        with self._lock:
+            if self.client is not None:
+                return self.client
+            try:
+                client = redis.Redis.from_url(self._url, **_url_options())
+            except ValueError as exc:
+                raise ValueError(f"not a usable redis URL: {exc}") from None
+            try:
+                client.ping()
+                cluster = _is_cluster_node(client)
+            except SERVER_ERRORS as exc:
+                client.close()
+                raise SharedCacheError(f"cannot reach the server: {exc}") from exc
+            if cluster:
+                client.close()
+                try:
+                    client = RedisCluster.from_url(self._url, **_url_options())
+                except SERVER_ERRORS as exc:
+                    raise SharedCacheError(f"cannot reach the cluster: {exc}") from exc
+            self.is_cluster = cluster
+            self.client = client
+            return client
+
+    def primaries(self):
+        """The clients of every master node (one client for a standalone server):
+        where a scan must look, and where a listener per node would connect."""
+        client = self.client or self.resolve()
+        if not self.is_cluster:
+            return [client]
+        return [node.redis_connection for node in client.get_primaries()]
+
+    def close(self):
+        """Close the sockets of a client the cache made (a given client is the user's)."""
+        if self._url is not None and self.client is not None:
+            self.client.close()

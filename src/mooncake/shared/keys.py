@@ -1,0 +1,170 @@
+"""How a cache key becomes a server key: deterministic, injective, slot-safe.
+
+A key is ``namespace + encoding``, where the encoding names the type, so that
+``"1"``, ``1``, ``b"1"`` and ``("1", 1)`` are four keys, while keys equal in
+Python are one key (``True`` is ``1``):
+
+    str     s:<utf-8>          int   i:<decimal>
+    bytes   b:<bytes>          tuple t(<item>,<item>,...)
+    memoize results            m:<module.qualname>:<digest>   (see memo_keys)
+    helper keys (locks, ...)   ~:<kind>:...                   (never counted as entries)
+
+clear() and len() match the namespace followed by one of these tags, so a
+namespace that merely begins with another (``app:`` and ``app:users:``) is not
+touched by the other's clear(). Namespaces are plain prefixes, though: one
+that continues another with a tag (``app:`` and ``app:s:``) lies inside it.
+
+Implementation note: inside str and bytes the characters ``% { } ( ) ,`` are
+written ``%XX``. That keeps tuples parseable (so the encoding is injective),
+and keeps ``{`` out of every encoded key, so a user key can never form a
+Cluster hash tag that would pile keys onto one slot. The namespace may not
+contain ``{`` or ``}`` for the same reason.
+"""
+
+import re
+
+_ESCAPED = re.compile(rb"[%{}(),]")
+_GLOB_SPECIAL = re.compile(rb"([*?\[\]\\])")
+
+#: Helper keys (the near cache's locks, say) start with this after the namespace.
+HELPER_MARK = b"~:"
+#: Memoized results start with this after the namespace.
+MEMO_MARK = b"m:"
+
+
+def _escape_match(match):
+    return b"%%%02X" % match.group()[0]
+
+
+def escape(raw):
+    """``raw`` bytes with ``% { } ( ) ,`` written as ``%XX``."""
+    if _ESCAPED.search(raw) is None:
+        return raw
+    return _ESCAPED.sub(_escape_match, raw)
+
+
+def glob_escape(raw):
+    """``raw`` as a SCAN MATCH pattern that matches only itself."""
+    return _GLOB_SPECIAL.sub(rb"\\\1", raw)
+
+
+def encode_key(key):
+    """The type-tagged encoding of ``key`` (without the namespace).
+
+    str, bytes, int (bool is int) and tuples of these; anything else raises
+    TypeError. A str that is not valid Unicode (a lone surrogate) is still a
+    key: it is written with ``surrogatepass``.
+    """
+    kind = type(key)
+    if kind is str:
+        return b"s:" + escape(key.encode("utf-8", "surrogatepass"))
+    if kind is int or kind is bool:
+        return b"i:" + int.__repr__(key).encode()
+    if kind is bytes:
+        return b"b:" + escape(key)
+    if kind is tuple:
+        return b"t(" + b",".join([encode_key(item) for item in key]) + b")"
+    # Subclasses: by their plain value, never their overrides, as == sees them.
+    if isinstance(key, str):
+        return b"s:" + escape(str.encode(key, "utf-8", "surrogatepass"))
+    if isinstance(key, int):
+        return b"i:" + int.__repr__(key).encode()
+    if isinstance(key, bytes):
+        return b"b:" + escape(bytes(memoryview(key)))
+    if isinstance(key, tuple):
+        return b"t(" + b",".join([encode_key(item) for item in tuple.__iter__(key)]) + b")"
+    raise TypeError(
+        f"a shared cache key must be str, bytes, int or a tuple of these, not {kind.__name__}")
+
+
+def check_namespace(namespace):
+    """The namespace as bytes: a non-empty str without ``{`` or ``}``."""
+    if not isinstance(namespace, str):
+        raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
+    if not namespace:
+        raise ValueError("namespace must not be empty: clear() would remove every key of the database")
+    if "{" in namespace or "}" in namespace:
+        raise ValueError(
+            "namespace must not contain '{' or '}': a Cluster hash tag would put every key on one slot")
+    return namespace.encode("utf-8")
+
+
+class MemoKey:
+    """A memoized result's server key, already complete: the cache uses it as is."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        return type(other) is MemoKey and other.name == self.name
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return f"MemoKey({self.name!r})"
+
+
+class Namespace:
+    """Server keys and SCAN patterns of one namespace."""
+
+    __slots__ = ("prefix", "everything", "entries", "helpers", "_str_prefix", "_int_prefix")
+
+    def __init__(self, namespace):
+        self.prefix = check_namespace(namespace)
+        self._str_prefix = self.prefix + b"s:"
+        self._int_prefix = self.prefix + b"i:"
+        quoted = glob_escape(self.prefix)
+        #: every key of the namespace: what clear() removes
+        self.everything = quoted + b"[sibmt~][:(]*"
+        #: the cache entries (not helper keys): what len() counts
+        self.entries = quoted + b"[sibmt][:(]*"
+        #: helper keys only
+        self.helpers = quoted + HELPER_MARK + b"*"
+
+    def helper_key(self, kind, key):
+        """A helper key (``kind``: bytes such as b"lock") for a cache key: inside
+        the namespace, removed by clear(), never counted as an entry."""
+        return self.prefix + HELPER_MARK + kind + b":" + encode_key(key)
+
+    def key(self, key):
+        """The server key of a cache key; TypeError for a key of the wrong type."""
+        # Fast paths for the common keys (one concatenation); encode_key has the rules.
+        kind = type(key)
+        if kind is str:
+            raw = key.encode("utf-8", "surrogatepass")
+            if _ESCAPED.search(raw) is None:
+                return self._str_prefix + raw
+        elif kind is int:
+            return self._int_prefix + b"%d" % key
+        elif kind is MemoKey:
+            return key.name
+        return self.prefix + encode_key(key)
+
+    def names(self, keys):
+        """``[self.key(k) for k in keys]``, with the str fast path inlined: a
+        batch of a hundred keys should cost little more than the MGET."""
+        str_prefix, search, key_of = self._str_prefix, _ESCAPED.search, self.key
+        if all(type(k) is str for k in keys):
+            # One escape check for the whole batch; per key only if it finds something.
+            raws = [k.encode("utf-8", "surrogatepass") for k in keys]
+            if search(b"".join(raws)) is None:
+                return [str_prefix + raw for raw in raws]
+        return [str_prefix + raw
+                if type(k) is str and search(raw := k.encode("utf-8", "surrogatepass")) is None
+                else key_of(k)
+                for k in keys]
+
+    def memo_pattern(self, label):
+        """The SCAN pattern of one memoized function's results (``label``: bytes)."""
+        return glob_escape(self._memo_prefix(label)) + b"*"
+
+    def memo_key(self, label, digest):
+        """The key of one memoized result (``label``, ``digest``: bytes)."""
+        return MemoKey(self._memo_prefix(label) + digest)
+
+    def _memo_prefix(self, label):
+        # ':' is escaped too, so one label's pattern never matches another's keys.
+        return self.prefix + MEMO_MARK + escape(label).replace(b":", b"%3A") + b":"

@@ -1,0 +1,1 @@
+"""The shared tier's tests: real Valkey servers, standalone and Cluster (see conftest)."""

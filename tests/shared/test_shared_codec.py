@@ -1,0 +1,132 @@
+"""Values: serializers, the format header, and signing that never unpickles a forgery."""
+
+import pickle
+
+import pytest
+
+from mooncake.shared import SharedMooncake
+
+KEY = b"0123456789abcdef0123456789abcdef"
+LOADED = []
+
+
+def _mark_loaded():
+    LOADED.append(True)
+    return "pwned"
+
+
+class Trap:
+    """Unpickling this calls _mark_loaded: proof that loads ran."""
+
+    def __reduce__(self):
+        return (_mark_loaded, ())
+
+
+@pytest.fixture(autouse=True)
+def _no_trap_sprung():
+    LOADED.clear()
+    yield
+    LOADED.clear()
+
+
+@pytest.mark.parametrize("serializer, value", [
+    ("pickle", {"a": (1, 2.5, None)}), ("json", {"a": [1, 2.5, None]}), ("bytes", b"\x00raw"),
+])
+def test_each_serializer_round_trips(make_shared, serializer, value):
+    cache = make_shared(serializer=serializer)
+    cache.put("k", value)
+    assert cache.get("k") == value
+
+
+def test_a_custom_serializer_is_used(make_shared, raw, namespace):
+    class Upper:
+        @staticmethod
+        def dumps(value):
+            return value.upper().encode()
+
+        @staticmethod
+        def loads(data):
+            return data.decode()
+
+    cache = make_shared(serializer=Upper())
+    cache.put("k", "abc")
+    assert cache.get("k") == "ABC"
+    assert raw.get(f"{namespace}s:k".encode()) == b"CABC"
+
+
+@pytest.mark.parametrize("serializer, value", [("json", {1, 2}), ("json", float("nan")),
+                                               ("bytes", "text"), ("pickle", lambda: 1)])
+def test_a_value_the_serializer_cannot_encode_raises_type_error(make_shared, serializer, value):
+    cache = make_shared(serializer=serializer)
+    with pytest.raises(TypeError):
+        cache.put("k", value)
+    assert "k" not in cache
+
+
+@pytest.mark.parametrize("serializer", ["yaml", 3, object()])
+def test_an_unknown_serializer_is_refused(standalone, serializer):
+    with pytest.raises((TypeError, ValueError)):
+        SharedMooncake(standalone.url, serializer=serializer)
+
+
+def test_a_value_written_by_another_serializer_is_refused_not_misread(make_shared):
+    as_json = make_shared(serializer="json")
+    as_bytes = make_shared(serializer="bytes")
+    as_json.put("k", [1])
+    assert as_bytes.get("k") is None
+    assert as_bytes.get_stats()["rejected"] == 1 and as_bytes.get_stats()["misses"] == 1
+
+
+def test_a_foreign_value_at_a_key_reads_as_a_miss(shared, raw, namespace):
+    raw.set(f"{namespace}s:k".encode(), b"not ours")
+    assert shared.get("k", "d") == "d"
+    assert shared.get_stats()["rejected"] == 1
+
+
+@pytest.mark.parametrize("signing_key, error", [(b"short", ValueError), ("0" * 32, TypeError)])
+def test_a_weak_or_textual_signing_key_is_refused(standalone, signing_key, error):
+    with pytest.raises(error):
+        SharedMooncake(standalone.url, signing_key=signing_key)
+
+
+def test_signed_values_round_trip(make_shared):
+    cache = make_shared(signing_key=KEY)
+    cache.put_many({"a": Trap.__name__, "b": [1, 2]})
+    assert cache.get_many(["a", "b"]) == {"a": "Trap", "b": [1, 2]}
+
+
+def test_a_tampered_signed_value_is_never_unpickled(make_shared, raw, namespace):
+    cache = make_shared(signing_key=KEY)
+    cache.put("k", "honest")
+    name = f"{namespace}s:k".encode()
+    stored = raw.get(name)
+    header, tag = stored[:1], stored[1:33]
+    raw.set(name, header + tag + pickle.dumps(Trap()))  # same header and tag, new payload
+    assert cache.get("k", "miss") == "miss"
+    assert cache.get_many(["k"]) == {}
+    assert cache.pop("k", "miss") == "miss"
+    assert LOADED == []
+    assert cache.get_stats()["rejected"] == 3
+
+
+def test_an_unsigned_value_is_never_unpickled_by_a_signing_reader(make_shared):
+    writer = make_shared()
+    reader = make_shared(signing_key=KEY)
+    writer.put("k", Trap())
+    LOADED.clear()  # pickling a Trap runs nothing; loading it here would
+    assert reader.get("k") is None
+    assert LOADED == [] and reader.get_stats()["rejected"] == 1
+
+
+def test_a_signed_value_copied_to_another_key_does_not_verify(make_shared, raw, namespace):
+    cache = make_shared(signing_key=KEY)
+    cache.put("a", "for a")
+    raw.set(f"{namespace}s:b".encode(), raw.get(f"{namespace}s:a".encode()))
+    assert cache.get("b") is None and cache.get("a") == "for a"
+    assert cache.get_stats()["rejected"] == 1
+
+
+def test_another_signing_key_does_not_verify(make_shared):
+    make_shared(signing_key=KEY).put("k", 1)
+    other = make_shared(signing_key=b"another key of sixteen bytes+")
+    assert other.get("k") is None and other.get_stats()["rejected"] == 1

@@ -1,0 +1,105 @@
+"""SharedMooncake against SimpleMooncake (the model), step by step.
+
+Keys never expire during a run (the model's clock stands still; the shared
+ttls are minutes long), so every answer must be the same, ttl within the
+time a run takes.
+"""
+
+import math
+import uuid
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule
+
+from mooncake import SimpleMooncake
+from mooncake.shared import SharedMooncake
+
+# Few keys, so operations meet; ones equal in Python, ones that differ only by type.
+KEYS = st.sampled_from(["1", 1, b"1", ("1", 1), True, 0, "", "{a}", "a*", "%", ("t", ("u", b"")),
+                        "long" * 20])
+VALUES = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=3))
+TTLS = st.sampled_from([600, 3600.5, math.inf, 0, -1])
+LIVE_TTLS = st.sampled_from([600, 3600.5, math.inf])
+RUN_SECONDS = 60  # more than a run can take: the slack on compared ttls
+
+
+def _same_ttl(remote, model):
+    if model is None or model == math.inf:
+        return remote == model
+    return remote is not None and model - RUN_SECONDS < remote <= model
+
+
+@pytest.fixture
+def machine_client(server):
+    client = server.client()  # one client for every example: each gets a fresh namespace
+    yield client
+    client.close()
+
+
+def make_machine(client):
+    class SharedAgainstModel(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.model = SimpleMooncake(clock=lambda: 0.0)
+            self.cache = SharedMooncake(client=client, namespace=f"model:{uuid.uuid4().hex[:10]}:")
+
+        def teardown(self):
+            # The counters (and a scan of the namespace) once per run: every
+            # answer was already compared at its step.
+            remote, model = self.cache.get_stats(), self.model.get_stats()
+            for name in ("total_objects", "hits", "misses", "puts", "deletes"):
+                assert remote[name] == model[name], name
+            assert remote["errors"] == remote["rejected"] == 0
+            self.cache.clear()
+
+        @rule(key=KEYS, value=VALUES, ttl=TTLS)
+        def put(self, key, value, ttl):
+            assert self.cache.put(key, value, ttl) == self.model.put(key, value, ttl)
+
+        @rule(key=KEYS)
+        def get(self, key):
+            assert self.cache.get(key, "default") == self.model.get(key, "default")
+
+        @rule(key=KEYS)
+        def delete(self, key):
+            assert self.cache.delete(key) == self.model.delete(key)
+
+        @rule(key=KEYS)
+        def pop(self, key):
+            assert self.cache.pop(key, "default") == self.model.pop(key, "default")
+
+        @rule(key=KEYS)
+        def contains(self, key):
+            assert (key in self.cache) == (key in self.model)
+
+        @rule(key=KEYS, ttl=st.one_of(LIVE_TTLS, st.sampled_from([0, -5])))
+        def touch(self, key, ttl):
+            assert self.cache.touch(key, ttl) == self.model.touch(key, ttl)
+
+        @rule(key=KEYS)
+        def ttl(self, key):
+            assert _same_ttl(self.cache.ttl(key), self.model.ttl(key))
+
+        @rule(items=st.lists(st.tuples(KEYS, VALUES), max_size=6), ttl=TTLS)
+        def put_many(self, items, ttl):
+            assert self.cache.put_many(items, ttl) == self.model.put_many(items, ttl)
+
+        @rule(keys=st.lists(KEYS, max_size=6))
+        def get_many(self, keys):
+            assert self.cache.get_many(keys) == self.model.get_many(keys)
+
+        @rule()
+        def clear(self):
+            self.cache.clear()
+            self.model.clear()
+
+        @rule()
+        def length(self):
+            assert len(self.cache) == len(self.model)
+
+    return SharedAgainstModel
+
+
+def test_shared_cache_agrees_with_the_model(machine_client):
+    make_machine(machine_client).TestCase().runTest()
