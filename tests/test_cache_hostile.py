@@ -13,7 +13,17 @@ and built afresh for each twin, so each twin sees the same thing:
   of number ``n`` has its own hash, so its ``__eq__`` runs in exactly the
   lookups that meet an equal stored key, in both twins;
 * values whose ``__del__`` calls put, delete, get, cleanup_expired, clear or
-  len on their cache, once.
+  len on their cache, once, and values whose ``__sizeof__`` raises (the stats
+  must stay readable);
+* a clock that returns something other than a finite number (infinities,
+  NaN, a huge int, a string, None) for one operation, which must raise the
+  same error in both twins and change nothing; a second ``__init__``; and
+  reads of the access log by index from both ends, reversed and compared.
+
+Separate tests feed both twins every kind of size a user can give (powers of
+two up to 2**70, one less, negatives, wrong types) for ``maxsize``,
+``maxmemory``, ``access_log_size``, ``max_metrics`` and ``max_operations``:
+each is refused alike or gives a cache that works.
 
 When several such ``__del__`` run in one step their order is not part of the
 contract (the engine drops references oldest first, a Python list youngest
@@ -159,7 +169,20 @@ class HostileValue:
         return f"HostileValue({self.n}, {self.spec[2]!r})"
 
 
-# Specs: ("plain", x) | ("key", n, action) | ("unhashable",) | ("value", n, action)
+class UnmeasurableValue:
+    """A value whose ``__sizeof__`` raises: stats must stay readable."""
+
+    def __init__(self, world, n):
+        self.spec = ("unmeasurable", n)
+
+    def __sizeof__(self):
+        raise Boom("no size")
+
+    def __repr__(self):
+        return f"UnmeasurableValue({self.spec[1]})"
+
+
+# Specs: ("plain", x) | ("key", n, action) | ("unhashable",) | ("value", n, action) | ("unmeasurable", n)
 PLAIN_KEYS = st.sampled_from(["a", "b", "c", "d", 1, 2, (1, 2)])
 EQ_ACTIONS = st.sampled_from([
     None, "put", "put_short", "delete_self", "delete_plain", "get", "clear", "cleanup",
@@ -178,7 +201,10 @@ key_specs = st.one_of(
 value_specs = st.one_of(
     st.integers(0, 100).map(lambda x: ("plain", x)),
     st.tuples(st.just("value"), st.integers(0, 4), DEL_ACTIONS),
+    st.integers(0, 4).map(lambda n: ("unmeasurable", n)),
 )
+# Clock readings a hostile clock may return for one operation.
+BAD_READINGS = st.sampled_from([math.inf, -math.inf, math.nan, 10**400, "123", None])
 ttls = st.sampled_from([0, -1, 0.5, 1, 2.5, 10, math.inf])
 
 
@@ -191,6 +217,8 @@ def build(world, spec):
         return HostileKey(world, spec[1], spec[2])
     if kind == "unhashable":
         return UnhashableKey(world)
+    if kind == "unmeasurable":
+        return UnmeasurableValue(world, spec[1])
     return HostileValue(world, spec[1], spec[2])
 
 
@@ -329,6 +357,48 @@ class HostileAgainstModel(RuleBasedStateMachine):
             "ttl": lambda w, k: w.cache.ttl(k),
         }
         self.both(lambda w: calls[op](w, build(w, key)))
+
+    @rule(reading=BAD_READINGS, key=key_specs,
+          op=st.sampled_from(["get", "put", "delete", "touch", "len", "cleanup", "items", "stats"]))
+    def bad_clock_reading(self, reading, key, op):
+        """One operation meets a clock reading that is not a finite number: it
+        raises the same error in both twins and changes nothing."""
+        calls = {
+            "get": lambda w: w.cache.get(build(w, key)),
+            "put": lambda w: w.cache.put(build(w, key), "v", ttl=math.inf),
+            "delete": lambda w: w.cache.delete(build(w, key)),
+            "touch": lambda w: w.cache.touch(build(w, key), 1),
+            "len": lambda w: len(w.cache),
+            "cleanup": lambda w: w.cache.cleanup_expired(),
+            "items": lambda w: w.cache.items(),
+            "stats": lambda w: w.cache.get_stats(),
+        }
+        saved = (self.engine.clock.now, self.model.clock.now)
+        before = [w.cache.get_stats() for w in (self.engine, self.model)]
+        self.engine.clock.now = self.model.clock.now = reading
+        try:
+            self.both(calls[op])
+        finally:
+            self.engine.clock.now, self.model.clock.now = saved
+        for world, stats in zip((self.engine, self.model), before):
+            after = world.cache.get_stats()
+            assert after["puts"] == stats["puts"] and after["hits"] == stats["hits"]
+
+    @rule()
+    def access_log_reads(self):
+        """Indexing (both ends), reversal and comparison of the access log agree."""
+        def reads(w):
+            log = w.cache.access_log
+            n = len(log)
+            return ([signature(log[i]["key"]) for i in range(-n, n)],
+                    [signature(r["key"]) for r in reversed(log)],
+                    log == list(log))
+        self.both(reads)
+
+    @rule()
+    def second_init(self):
+        """__init__ on a live cache is refused and changes nothing."""
+        self.both(lambda w: w.cache.__init__(1, clock=w.clock, access_log_size=1))
 
     @invariant()
     def consistent_and_agreeing(self):
@@ -595,3 +665,52 @@ def test_threads_with_reentrant_values_lose_nothing(cache_cls, fast_switching, m
         assert stats["total_objects"] <= maxsize and stats["evictions"] > 0
     cache.clear()  # the values' __del__ may put again; drop what they left
     cache.clear()
+
+
+# ----------------------------------------------------------------------------
+# Sizes from user input: every size a user can give is checked before any
+# arithmetic, alike in both twins (a size that wraps once crashed the engine).
+
+SIZES = st.one_of(
+    st.integers(-3, 70).map(lambda e: 2**e if e >= 0 else e),
+    st.integers(-3, 70).map(lambda e: 2**e - 1 if e >= 0 else e),
+    st.sampled_from([True, 1.0, "10", None]),
+)
+
+
+def _outcome(make):
+    try:
+        return ("ok", make())
+    except Exception as exc:  # noqa: BLE001 - compared, not swallowed
+        return ("raise", type(exc))
+
+
+@settings(max_examples=200)
+@given(setting=st.sampled_from(["maxsize", "maxmemory", "access_log_size"]), size=SIZES)
+def test_sizes_from_user_input_are_checked_alike(setting, size):
+    outcomes = []
+    for cls in (Engine, Model):
+        kind, made = _outcome(lambda cls=cls: cls(clock=FakeClock(), **{setting: size}))
+        if kind == "ok":
+            # A cache that was built works: fill it, read it, log its hits.
+            for i in range(50):
+                made.put(i, i)
+                made.get(i)
+            made = (len(made), [r["key"] for r in made.access_log][-3:], made.get_stats()["puts"])
+        outcomes.append((kind, made))
+    assert outcomes[0] == outcomes[1]
+
+
+@settings(max_examples=100)
+@given(setting=st.sampled_from(["max_metrics", "max_operations"]), size=SIZES)
+def test_monitor_sizes_from_user_input_are_checked_alike(setting, size):
+    outcomes = []
+    for impl in IMPLS if len(IMPLS) == 2 else ("py", "py"):
+        cls = implementation("monitor", impl).SimpleMonitor
+        kind, made = _outcome(lambda cls=cls: cls(clock=FakeClock(), **{setting: size}))
+        if kind == "ok":
+            for i in range(50):
+                made.record_operation(f"op{i % 7}", 0.001 * i, True)
+            made = (len(made.metrics), made.get_supported_operations())
+        outcomes.append((kind, made))
+    assert outcomes[0] == outcomes[1]

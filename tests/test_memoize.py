@@ -280,3 +280,48 @@ def test_memoize_method_needs_weakref_support(make_cache):
 
     with pytest.raises(TypeError, match="weak references"):
         Slotted().f()
+
+
+def test_threads_waiting_for_each_other_do_not_deadlock(make_cache):
+    cache = make_cache()
+    both_leading = threading.Barrier(2)
+
+    @cache.memoize(key=lambda n, depth: n)
+    def f(n, depth):
+        if depth == 0:
+            both_leading.wait()  # thread 1 leads key 1, thread 2 leads key 2
+            return f(3 - n, 1) + n  # each now waits for the other's key
+        return n * 10
+
+    results = {}
+    threads = [threading.Thread(target=lambda n=n: results.__setitem__(n, f(n, 0)), daemon=True)
+               for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads), "memoize deadlocked"
+    # Whichever thread found the cycle computed the other key itself.
+    assert (results[1], results[2]) in {(13, 12), (21, 23)}
+
+
+def test_coroutines_waiting_for_each_other_do_not_deadlock(make_cache):
+    cache = make_cache()
+
+    async def main():
+        both_leading = asyncio.Event()
+        started = []
+
+        @cache.memoize(key=lambda n, depth: n)
+        async def f(n, depth):
+            if depth == 0:
+                started.append(n)
+                if len(started) == 2:
+                    both_leading.set()
+                await both_leading.wait()
+                return await f(3 - n, 1) + n
+            return n * 10
+
+        return await asyncio.wait_for(asyncio.gather(f(1, 0), f(2, 0)), 30)
+
+    assert tuple(asyncio.run(main())) in {(13, 12), (21, 23)}

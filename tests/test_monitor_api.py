@@ -1,5 +1,6 @@
 """The SimpleMonitor contract, pinned on both twins (ids ``c`` and ``py``)."""
 
+import dataclasses
 import asyncio
 import math
 import pickle
@@ -14,7 +15,7 @@ from mooncake.monitoring import simple_monitor
 def monitor_state(monitor):
     """Everything a monitor exposes, as plain data: equal states mean equal monitors."""
     return {
-        "metrics": [m._astuple() for m in monitor.metrics],
+        "metrics": [dataclasses.astuple(m) for m in monitor.metrics],
         "stats": dict(monitor.operation_stats),
         "summary": monitor.get_performance_summary(),
         "count": monitor.get_metrics_count(),
@@ -90,7 +91,7 @@ def test_record_operation_updates_stats_and_history(make_monitor, clock):
     m.record_operation("put", 1, 1)
     assert m.operation_stats["get"] == {"count": 2, "total_time": 0.75, "success_count": 1, "total_size": 15}
     assert m.operation_stats["put"] == {"count": 1, "total_time": 1.0, "success_count": 1, "total_size": 0}
-    assert [x._astuple() for x in m.metrics] == [
+    assert [dataclasses.astuple(x) for x in m.metrics] == [
         (1000.0, "get", 0.5, True, 10),
         (1001.0, "get", 0.25, False, 5),
         (1001.0, "put", 1.0, True, 0),

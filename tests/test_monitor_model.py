@@ -6,6 +6,7 @@ agree exactly, totals must match a plain list of everything recorded, and
 each percentile must be within 1% of the exact nearest-rank percentile.
 """
 
+import dataclasses
 import math
 
 import pytest
@@ -53,15 +54,15 @@ def exact_percentile(durations, p):
 
 def snapshot(m):
     return {
-        "metrics": [x._astuple() for x in m.metrics],
+        "metrics": [dataclasses.astuple(x) for x in m.metrics],
         "len": len(m.metrics),
-        "tail": [x._astuple() for x in m.metrics[-3:]],
-        "stride": [x._astuple() for x in m.metrics[::-2]],
+        "tail": [dataclasses.astuple(x) for x in m.metrics[-3:]],
+        "stride": [dataclasses.astuple(x) for x in m.metrics[::-2]],
         "stats": dict(m.operation_stats),
         "summary": m.get_performance_summary(),
         "count": m.get_metrics_count(),
         "operations": m.get_supported_operations(),
-        "recent": [[x._astuple() for x in m.get_recent_metrics(mins)] for mins in (0, 0.5, 5, math.inf)],
+        "recent": [[dataclasses.astuple(x) for x in m.get_recent_metrics(mins)] for mins in (0, 0.5, 5, math.inf)],
         "per_op": [
             (m.get_operation_count(op), m.get_operation_success_rate(op),
              m.get_average_duration(op), m.get_total_data_size(op))

@@ -37,12 +37,14 @@ every method that touches the table holds the object's critical section.
 """
 
 cimport cython
+from cpython.bytes cimport PyBytes_CheckExact
 from cpython.exc cimport PyErr_Clear, PyErr_SetObject, PyErr_WriteUnraisable
 from cpython.float cimport PyFloat_AS_DOUBLE
-from cpython.long cimport PyLong_AsDouble
+from cpython.long cimport PyLong_AsDouble, PyLong_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport Py_EQ, PyObject, PyObject_RichCompareBool
 from cpython.ref cimport Py_DECREF, Py_INCREF
+from cpython.unicode cimport PyUnicode_CheckExact
 from libc.math cimport INFINITY, NAN, isnan
 from libc.stdint cimport int32_t, uint32_t, uint64_t
 from libc.string cimport memset
@@ -52,6 +54,9 @@ from mooncake._csupport cimport (
     mc_counter,
     mc_counter_add,
     mc_counter_load,
+    MC_MAX_USER_CODE_DEPTH,
+    mc_enter_user_code,
+    mc_leave_user_code,
     mc_monotonic,
     mc_precise_monotonic,
 )
@@ -75,13 +80,20 @@ from mooncake.arguments import (
     check_optional_callable,
     clock_seconds,
     entry_size,
+    measured_bytes,
     ttl_seconds,
 )
 from mooncake.arguments import wall_offset as _wall_offset
-from mooncake.cache_pickle import restore_cache
+import copyreg
+
+from mooncake.cache_pickle import restore_attributes, restore_cache, subclass_attributes
 from mooncake.cache_views import AccessLogView, StorageView
 from mooncake.memoize import memoize as _memoize
 from mooncake.removal import RemovalReason
+
+#: The deepest nesting of the cache's calls into user code per thread
+#: (on_remove, monitor, clock); deeper raises RecursionError. See mooncake.user_code.
+MAX_USER_CODE_DEPTH = MC_MAX_USER_CODE_DEPTH
 
 #: Resolution of the built-in monotonic clock, in seconds.
 CLOCK_RESOLUTION = mc_clock_init()
@@ -144,6 +156,13 @@ ctypedef struct Entry:
 ctypedef struct LogItem:
     PyObject *key
     double timestamp         # wall-clock seconds
+
+
+cdef inline double _seconds_left(Entry *e, double now) noexcept nogil:
+    # put time + ttl - now can round to a hair above ttl: never report more
+    # than the ttl given.
+    cdef double left = e.expires - now
+    return e.ttl if left > e.ttl else left
 
 
 cdef inline double put_time(Entry *e) noexcept nogil:
@@ -244,9 +263,14 @@ cdef void grave_empty(Graveyard *g, object on_remove) noexcept:
 
 
 cdef void _notify(object on_remove, object key, object value, int reason) noexcept:
-    """Call on_remove; an exception from it goes to sys.unraisablehook."""
+    """Call on_remove; an exception from it (or a RecursionError instead of a
+    call too deep to make) goes to sys.unraisablehook."""
     try:
-        on_remove(key, value, _REASONS[reason])
+        mc_enter_user_code(" in on_remove")
+        try:
+            on_remove(key, value, _REASONS[reason])
+        finally:
+            mc_leave_user_code()
     except BaseException:
         _report_unraisable(on_remove)
 
@@ -257,6 +281,23 @@ cdef void _report_unraisable(object source) noexcept:
     exc = sys.exc_info()[1]
     PyErr_SetObject(type(exc), exc)
     PyErr_WriteUnraisable(source)
+
+
+cdef double _read_clock(object clock) except? -1.0:
+    """One reading of a user clock, checked (a finite real number)."""
+    cdef object reading
+    mc_enter_user_code(" in the cache's clock")
+    try:
+        reading = clock()
+    finally:
+        mc_leave_user_code()
+    return clock_seconds(reading)
+
+
+cdef int _refuse_uninitialised(object cache) except -1:
+    raise RuntimeError(
+        f"this {type(cache).__name__} is not initialised: its __init__ has not run, or failed; "
+        "a subclass must call super().__init__() before using the cache")
 
 
 cdef inline Py_ssize_t usable(Py_ssize_t nslots) noexcept nogil:
@@ -271,6 +312,24 @@ cdef class SimpleMooncake
 # The lookup and store paths, as module-level inline functions: a cdef method
 # of a class that may be subclassed is called through its vtable, which the C
 # compiler cannot inline; these calls run on every get and put.
+
+cdef inline bint _plain_key(PyObject *o) noexcept:
+    """A str, int or bytes exactly: comparing it runs no user code."""
+    return PyUnicode_CheckExact(<object>o) or PyLong_CheckExact(<object>o) or PyBytes_CheckExact(<object>o)
+
+
+cdef inline Py_hash_t _hash(object key) except? -1:
+    """The key's hash; a user __hash__ may re-enter the cache, so it is counted."""
+    cdef Py_hash_t h
+    if _plain_key(<PyObject *>key):
+        return hash(key)
+    mc_enter_user_code(" in a key's __hash__")
+    try:
+        h = hash(key)
+    finally:
+        mc_leave_user_code()
+    return h
+
 
 cdef inline Py_ssize_t _probe(SimpleMooncake self, PyObject *key, Py_hash_t h) except LOOKUP_ERROR:
     """Index of the record holding ``key``, LOOKUP_ABSENT, or LOOKUP_RESTART
@@ -296,7 +355,14 @@ cdef inline Py_ssize_t _probe(SimpleMooncake self, PyObject *key, Py_hash_t h) e
                 version = self.version
                 Py_INCREF(<object>stored)
                 try:
-                    equal = PyObject_RichCompareBool(<object>stored, <object>key, Py_EQ)
+                    if _plain_key(stored) and _plain_key(key):
+                        equal = PyObject_RichCompareBool(<object>stored, <object>key, Py_EQ)
+                    else:  # a user __eq__ may re-enter the cache: count it
+                        mc_enter_user_code(" in a key's __eq__")
+                        try:
+                            equal = PyObject_RichCompareBool(<object>stored, <object>key, Py_EQ)
+                        finally:
+                            mc_leave_user_code()
                 finally:
                     Py_DECREF(<object>stored)
                 if self.version != version:
@@ -349,9 +415,10 @@ cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now
     if e.hits_visited < HITS_MAX:
         e.hits_visited += 2
     e.hits_visited |= VISITED
-    if self.log_capacity:
+    if self.log_capacity and (self.log_len < self.log_ring or self.log_ring == self.log_capacity
+                              or _grow_log(self)):
         slot = &self.log[self.log_next]
-        if self.log_len == self.log_capacity:
+        if self.log_len == self.log_ring:
             dropped = slot.key
         else:
             self.log_len += 1
@@ -359,7 +426,7 @@ cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now
         slot.key = e.key
         slot.timestamp = now + self.wall_offset
         self.log_next += 1
-        if self.log_next == self.log_capacity:
+        if self.log_next == self.log_ring:
             self.log_next = 0
     value = <object>e.value
     if dropped != NULL:
@@ -369,9 +436,31 @@ cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now
     return value
 
 
+cdef bint _grow_log(SimpleMooncake self) noexcept:
+    """The access-log ring is full: grow it towards ``log_capacity``, doubling,
+    oldest record first. True if there is a slot to write (a ring that cannot
+    grow, for want of memory or because it reached its bound, wraps)."""
+    cdef Py_ssize_t ring = self.log_ring
+    cdef Py_ssize_t grown, i
+    cdef LogItem *fresh
+    if ring < self.log_capacity:
+        grown = 16 if ring < 8 else 2 * ring
+        if grown > self.log_capacity:
+            grown = self.log_capacity
+        fresh = <LogItem *>PyMem_Malloc(<size_t>grown * sizeof(LogItem))
+        if fresh != NULL:
+            for i in range(self.log_len):
+                fresh[i] = self.log[(self.log_next + i) % ring]
+            PyMem_Free(self.log)
+            self.log = fresh
+            self.log_ring = grown
+            self.log_next = self.log_len
+    return ring > 0 or self.log_ring > 0
+
+
 cdef inline object _get_one(SimpleMooncake self, object key):
     """The live value of ``key`` or _MISSING, counting a hit or a miss."""
-    cdef Py_hash_t h = hash(key)
+    cdef Py_hash_t h = _hash(key)
     cdef Graveyard grave
     cdef object result
     grave_init(&grave)
@@ -421,14 +510,16 @@ cdef inline int _put(SimpleMooncake self, object key, Py_hash_t h, object value,
 
 
 cdef inline bint _put_one(SimpleMooncake self, object key, object value, double seconds) except -1:
-    cdef Py_hash_t h = hash(key)
+    cdef Py_hash_t h = _hash(key)
     cdef Py_ssize_t size = 0
     cdef Graveyard grave
     cdef bint stored
+    cdef object weight
     if self.maxmemory_ > 0:
-        size = entry_size(self.getsizeof, key, value)
-        if size > self.maxmemory_:
+        weight = entry_size(self.getsizeof, key, value)
+        if weight > self.maxmemory_:  # compared as Python ints: no size overflows
             return False
+        size = weight
     grave_init(&grave)
     try:
         with cython.critical_section(self):
@@ -454,6 +545,10 @@ cdef class SimpleMooncake:
     ``maxmemory``: None, or a budget in bytes for the sum of entry weights:
     ``getsizeof(value)`` if given, else ``sys.getsizeof(key) + sys.getsizeof(value)``.
     ``monitor``: None, or a ``SimpleMonitor`` that records each operation.
+
+    ``__init__`` runs once: calling it again (even after it failed) raises
+    TypeError. Until it has completed, every operation raises RuntimeError (a
+    subclass must call ``super().__init__()`` before using the cache).
     """
 
     cdef int32_t *indices
@@ -469,7 +564,8 @@ cdef class SimpleMooncake:
     cdef uint64_t version          # bumped by every change of the table's layout
 
     cdef LogItem *log
-    cdef Py_ssize_t log_capacity
+    cdef Py_ssize_t log_capacity   # the bound given as access_log_size
+    cdef Py_ssize_t log_ring       # records allocated: grows towards log_capacity as hits come
     cdef Py_ssize_t log_next
     cdef Py_ssize_t log_len
 
@@ -483,7 +579,8 @@ cdef class SimpleMooncake:
     cdef Py_ssize_t maxsize_
     cdef Py_ssize_t maxmemory_     # -1: no byte budget
     cdef Py_ssize_t memory         # sum of sizes, kept only with a budget
-    cdef bint initialized
+    cdef bint init_started         # __init__ runs at most once
+    cdef bint initialized          # __init__ completed: the cache may be used
     cdef double wall_offset
     cdef readonly object maxsize
     cdef readonly object maxmemory
@@ -507,8 +604,9 @@ cdef class SimpleMooncake:
     def __init__(self, maxsize=None, *, clock=None, access_log_size=10000,
                  on_remove=None, maxmemory=None, getsizeof=None, monitor=None):
         cdef Py_ssize_t log_size
-        if self.initialized:
-            raise TypeError("SimpleMooncake.__init__ may be called only once")
+        if self.init_started:
+            raise TypeError(f"{type(self).__name__}.__init__ may run only once; create a new cache instead")
+        self.init_started = True
         self.maxsize = check_maxsize(maxsize)
         self.maxmemory = check_maxmemory(maxmemory)
         self.clock = check_clock(clock)
@@ -521,14 +619,10 @@ cdef class SimpleMooncake:
             self.sizes = <Py_ssize_t *>PyMem_Malloc(self.capacity * sizeof(Py_ssize_t))
             if self.sizes == NULL:
                 raise MemoryError()
-        if log_size:
-            self.log = <LogItem *>PyMem_Malloc(log_size * sizeof(LogItem))
-            if self.log == NULL:
-                raise MemoryError()
-        self.log_capacity = log_size
+        self.log_capacity = log_size  # the ring itself grows as hits come
         if self.maxsize is not None:
             self.maxsize_ = self.maxsize
-        self.wall_offset = _wall_offset(self._now())
+        self.wall_offset = _wall_offset(mc_monotonic() if self.clock is None else _read_clock(self.clock))
         self.initialized = True
 
     def __dealloc__(self):
@@ -906,8 +1000,10 @@ cdef class SimpleMooncake:
         return 0
 
     cdef inline bint _over_budget(self, Py_ssize_t extra_entries, Py_ssize_t extra_bytes) noexcept nogil:
+        # memory <= maxmemory_ always holds (every weight is at most the budget
+        # and a put evicts until it fits), so the subtraction cannot wrap.
         return ((self.maxsize_ > 0 and self.live + extra_entries > self.maxsize_)
-                or (self.maxmemory_ > 0 and self.memory + extra_bytes > self.maxmemory_))
+                or (self.maxmemory_ > 0 and extra_bytes > self.maxmemory_ - self.memory))
 
     cdef int _make_room(self, Py_ssize_t extra_entries, Py_ssize_t extra_bytes, Py_ssize_t spared,
                         double now, Graveyard *grave) except -1:
@@ -925,20 +1021,26 @@ cdef class SimpleMooncake:
     # ------------------------------------------------------------------
     # Time
 
+    # Every operation that may change the table reads the time first, through
+    # one of these two, so they are also where a cache whose __init__ has not
+    # (successfully) run refuses to work.
+
     cdef inline double _now(self) except? -1.0:
-        if self.clock is None:
+        if self.clock is None and self.initialized:
             return mc_monotonic()
         return self._user_now()
 
     cdef inline double _now_for_lookup(self) except? -1.0:
         """A user clock is Python code, so it is read before a lookup; the
         built-in clock is left for ``_find`` to read (NaN: not read yet)."""
-        if self.clock is None:
+        if self.clock is None and self.initialized:
             return NAN
         return self._user_now()
 
     cdef double _user_now(self) except? -1.0:
-        return clock_seconds(self.clock())
+        if not self.initialized:
+            _refuse_uninitialised(self)
+        return _read_clock(self.clock)
 
     # ------------------------------------------------------------------
     # The instrumented cache: with a monitor, each public call is timed.
@@ -946,8 +1048,12 @@ cdef class SimpleMooncake:
     cdef void _record(self, str operation, double started, bint success, object value) noexcept:
         cdef double elapsed = mc_precise_monotonic() - started
         try:
-            self.monitor.record_operation(operation, elapsed if elapsed > 0 else 0.0, success,
-                                          sys.getsizeof(value) if value is not None else 0)
+            mc_enter_user_code(" in the cache's monitor")
+            try:
+                self.monitor.record_operation(operation, elapsed if elapsed > 0 else 0.0, success,
+                                              sys.getsizeof(value) if value is not None else 0)
+            finally:
+                mc_leave_user_code()
         except BaseException:
             _report_unraisable(self.monitor)
 
@@ -1011,16 +1117,24 @@ cdef class SimpleMooncake:
         return result
 
 
+    # The item syntax is sugar for the named methods, always: a subclass that
+    # overrides get, put or delete sees cache[key], cache[key] = value and
+    # del cache[key] too. Only the exact class, unmonitored, takes the short cut.
+
     def __getitem__(self, key):
-        """``cache[key]``: the live value; KeyError if absent or expired."""
-        cdef object value = _get_one(self, key) if self.monitor is None else self.get(key, _MISSING)
+        """``cache[key]``: ``self.get(key)``, but KeyError if absent or expired."""
+        cdef object value
+        if type(self) is SimpleMooncake and self.monitor is None:
+            value = _get_one(self, key)
+        else:
+            value = self.get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
         return value
 
     def __setitem__(self, key, value):
-        """``cache[key] = value``: put with the default ttl of 3600 seconds."""
-        if self.monitor is None:
+        """``cache[key] = value``: ``self.put(key, value)``, the default ttl of 3600 seconds."""
+        if type(self) is SimpleMooncake and self.monitor is None:
             _put_one(self, key, value, 3600.0)
         else:
             self.put(key, value)
@@ -1043,11 +1157,11 @@ cdef class SimpleMooncake:
         return value is not _MISSING
 
     def __delitem__(self, key):
-        """``del cache[key]``: KeyError if absent or expired."""
-        if self.monitor is not None:
-            if not self.delete(key):
+        """``del cache[key]``: ``self.delete(key)``, but KeyError if absent or expired."""
+        if type(self) is SimpleMooncake and self.monitor is None:
+            if self._pop(key) is _MISSING:
                 raise KeyError(key)
-        elif self._pop(key) is _MISSING:
+        elif not self.delete(key):
             raise KeyError(key)
 
     @cython.binding(False)  # a plain method descriptor: CPython's fast call path
@@ -1062,7 +1176,7 @@ cdef class SimpleMooncake:
         return value
 
     cdef object _pop(self, object key):
-        cdef Py_hash_t h = hash(key)
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef double now
@@ -1084,7 +1198,7 @@ cdef class SimpleMooncake:
     def __contains__(self, key):
         """True if ``key`` is live. Not a hit or a miss; an expired entry met here
         is removed."""
-        cdef Py_hash_t h = hash(key)
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef double now
@@ -1098,8 +1212,9 @@ cdef class SimpleMooncake:
         return ix >= 0
 
     def ttl(self, key):
-        """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None."""
-        cdef Py_hash_t h = hash(key)
+        """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None.
+        Never more than the ttl given to its last put or touch."""
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef double now
@@ -1110,7 +1225,7 @@ cdef class SimpleMooncake:
                 now = self._now_for_lookup()
                 ix = _find(self, key, h, &now, &grave)
                 if ix >= 0:
-                    left = self.entries[ix].expires - now
+                    left = _seconds_left(&self.entries[ix], now)
         finally:
             grave_release(&grave, self.on_remove)
         return left
@@ -1119,7 +1234,7 @@ cdef class SimpleMooncake:
         """Restart a live key's TTL at ``ttl`` seconds from now. False if it is
         absent or expired. ``ttl <= 0`` expires the entry at once (still True)."""
         cdef double seconds = ttl_seconds(ttl)
-        cdef Py_hash_t h = hash(key)
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef double now
@@ -1164,6 +1279,8 @@ cdef class SimpleMooncake:
         cdef Graveyard grave
         cdef Py_ssize_t i
         cdef Entry *e
+        if not self.initialized:
+            _refuse_uninitialised(self)
         grave_init(&grave)
         try:
             with cython.critical_section(self):
@@ -1225,7 +1342,7 @@ cdef class SimpleMooncake:
                     if e.key != NULL and now < e.expires:
                         Py_INCREF(<object>e.key)
                         Py_INCREF(<object>e.value)
-                        left[held.length] = e.expires - now
+                        left[held.length] = _seconds_left(e, now)
                         grave_push(&held, e.key, e.value, REASON_NONE)
             out = []
             for i in range(held.length):
@@ -1266,7 +1383,7 @@ cdef class SimpleMooncake:
         cdef object key, value
         cdef double started = mc_precise_monotonic() if self.monitor is not None else 0.0
         for key in todo:
-            hash(key)  # an unhashable key fails before anything is counted
+            _hash(key)  # an unhashable key fails before anything is counted
         for key in todo:
             value = _get_one(self, key)
             if value is not _MISSING:
@@ -1286,7 +1403,7 @@ cdef class SimpleMooncake:
         cdef Py_ssize_t stored = 0
         cdef double started = mc_precise_monotonic() if self.monitor is not None else 0.0
         for key, value in pairs:
-            hash(key)  # an unhashable key fails before anything is stored
+            _hash(key)  # an unhashable key fails before anything is stored
         for key, value in pairs:
             stored += _put_one(self, key, value, seconds)
         if seconds <= 0:
@@ -1316,7 +1433,7 @@ cdef class SimpleMooncake:
         return AccessLogView(self)
 
     def _entry_info(self, key):
-        cdef Py_hash_t h = hash(key)
+        cdef Py_hash_t h = _hash(key)
         cdef Graveyard grave
         cdef Py_ssize_t ix
         cdef Entry *e
@@ -1345,12 +1462,47 @@ cdef class SimpleMooncake:
             "access_count": hits,
         }
 
+    def _access_log_len(self):
+        if not self.initialized:
+            _refuse_uninitialised(self)
+        return self.log_len
+
+    def _access_log_item(self, Py_ssize_t index):
+        """The ``(key, wall_timestamp)`` of hit number ``index`` (0: the oldest
+        retained; negative counts from the newest); IndexError out of range."""
+        cdef object key = None
+        cdef double stamp = 0.0
+        cdef LogItem *item
+        if not self.initialized:
+            _refuse_uninitialised(self)
+        with cython.critical_section(self):
+            if index < 0:
+                index += self.log_len
+            if 0 <= index < self.log_len:
+                item = &self.log[self._log_position(index)]
+                key = <object>item.key
+                stamp = item.timestamp
+            else:
+                index = -1
+        if index < 0:
+            raise IndexError("access_log index out of range")
+        return (key, stamp)
+
+    cdef inline Py_ssize_t _log_position(self, Py_ssize_t i) noexcept nogil:
+        """Where the ``i``-th oldest retained hit sits in the ring."""
+        cdef Py_ssize_t pos = self.log_next - self.log_len + i
+        if pos < 0:
+            pos += self.log_ring
+        return pos
+
     def _access_log_snapshot(self):
         cdef Graveyard held
         cdef list out
         cdef double *stamps = NULL
-        cdef Py_ssize_t i, start
+        cdef Py_ssize_t i
         cdef LogItem *item
+        if not self.initialized:
+            _refuse_uninitialised(self)
         grave_init(&held)
         try:
             with cython.critical_section(self):
@@ -1358,11 +1510,8 @@ cdef class SimpleMooncake:
                 stamps = <double *>PyMem_Malloc((self.log_len + 1) * sizeof(double))
                 if stamps == NULL:
                     raise MemoryError()
-                start = self.log_next - self.log_len
-                if start < 0:
-                    start += self.log_capacity
                 for i in range(self.log_len):
-                    item = &self.log[(start + i) % self.log_capacity]
+                    item = &self.log[self._log_position(i)]
                     Py_INCREF(<object>item.key)
                     stamps[i] = item.timestamp
                     grave_push(&held, item.key, NULL, REASON_NONE)
@@ -1377,17 +1526,17 @@ cdef class SimpleMooncake:
 
         ``memory_usage`` is the sum of the live entries' sizes: with
         ``maxmemory``, the weights taken at put (the budget's own accounting);
-        without, ``sys.getsizeof`` of each live key and value, measured now (O(n)).
+        without, ``sys.getsizeof`` of each live key and value, measured now (O(n));
+        an object whose ``__sizeof__`` raises counts as its base size, so the
+        stats stay readable.
         """
         cdef list pairs = self._collect(2, True)
-        cdef Py_ssize_t memory = 0
+        cdef object memory
         cdef uint64_t hits, misses
         if self.maxmemory_ > 0:
             memory = self.memory
         else:
-            getsizeof = sys.getsizeof
-            for key, value in pairs:
-                memory += getsizeof(key) + getsizeof(value)
+            memory = measured_bytes([x for pair in pairs for x in pair])
         with cython.critical_section(self):
             hits = mc_counter_load(&self.hits)
             misses = mc_counter_load(&self.misses)
@@ -1410,9 +1559,21 @@ cdef class SimpleMooncake:
     # Pickling and copying
 
     def __reduce__(self):
-        """Live entries with their remaining TTLs, settings and counters; expired
-        entries are left behind, and so are the access log and hit counts per entry."""
-        return (restore_cache, (type(self), self._state()))
+        """Live entries with their remaining TTLs, settings, counters and a
+        subclass's attributes (see ``mooncake.cache_pickle``); expired entries
+        are left behind, and so are the access log and hit counts per entry."""
+        return (copyreg.__newobj__, (type(self),), self._state())
+
+    def __setstate__(self, state):
+        """Load a state from ``__reduce__`` into a new, uninitialised cache,
+        without calling overridable methods; TypeError on one already initialised."""
+        if self.init_started:
+            raise TypeError("__setstate__ restores only a new, uninitialised cache")
+        SimpleMooncake.__init__(self, **state["settings"])
+        for key, value, seconds_left in state["entries"]:
+            _put_one(self, key, value, ttl_seconds(seconds_left))
+        self._finish_restore(state["counters"], state["monitor"])
+        restore_attributes(self, state["attributes"])
 
     def _state(self):
         cdef dict state = {
@@ -1423,9 +1584,10 @@ cdef class SimpleMooncake:
                 "on_remove": self.on_remove,
                 "maxmemory": self.maxmemory,
                 "getsizeof": self.getsizeof,
-                "monitor": self.monitor,
             },
+            "monitor": self.monitor,  # attached last: the reload is not user traffic
             "entries": self._collect(3, False),
+            "attributes": subclass_attributes(self, SimpleMooncake),
         }
         with cython.critical_section(self):
             state["counters"] = (
@@ -1442,6 +1604,8 @@ cdef class SimpleMooncake:
             self.monitor = check_monitor(monitor)
 
     def __repr__(self):
+        if not self.initialized:
+            return f"<{type(self).__name__}, not initialised>"
         return f"{type(self).__name__}(maxsize={self.maxsize!r}, entries={self.live})"
 
 

@@ -11,3 +11,8 @@ cdef extern from "mc_atomic.h" nogil:
     void mc_counter_add(mc_counter *c, uint64_t n)
     uint64_t mc_counter_load(const mc_counter *c)
     void mc_counter_store(mc_counter *c, uint64_t v)
+
+cdef extern from "mc_stack.h":
+    const int MC_MAX_USER_CODE_DEPTH
+    int mc_enter_user_code(const char *where) except -1
+    void mc_leave_user_code()

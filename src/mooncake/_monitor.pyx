@@ -34,22 +34,32 @@ from cpython.number cimport PyNumber_AsSsize_t
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject, PyObject_IsTrue
 from cpython.slice cimport PySlice_AdjustIndices, PySlice_Unpack
+from cpython.pythread cimport PyThread_get_thread_ident
 from cpython.unicode cimport PyUnicode_FromObject
 from libc.float cimport DBL_MAX
 from libc.math cimport INFINITY, ldexp
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
 
+import copyreg
+import threading
+
 from mooncake import histogram as _layout
+from mooncake.arguments import clock_seconds
+from mooncake.monitor_arguments import OTHER_OPERATION, check_max_metrics, check_max_operations
 from mooncake.monitor_tracking import Track
 from mooncake.monitor_views import MetricsView, OperationStatsView
 from mooncake.performance_metrics import PerformanceMetrics
 from mooncake.prometheus import render_text
 
-__all__ = ["PerformanceMetrics", "SimpleMonitor"]
+__all__ = ["MonitorLock", "PerformanceMetrics", "SimpleMonitor"]
 
 cdef extern from "mc_wallclock.h" nogil:
     double mc_wallclock()
+
+cdef extern from "mc_stack.h":
+    int mc_enter_user_code(const char *where) except -1
+    void mc_leave_user_code()
 
 cdef enum:
     SUB_BITS = 6
@@ -90,7 +100,14 @@ cdef struct OpStats:
     double max_duration
     uint64_t underflow
     uint64_t overflow
-    uint64_t *chunks[N_EXP]     # 64 counters per power of two, NULL until first used
+    # The histogram: 64 counters (a row) per power of two of seconds, allocated
+    # as a power is first used, all rows in one block, in the order first used;
+    # chunk_of says where each power's row is (1 + its row; 0: none yet).
+    # Kept this compact so an operation name costs under 1 KB plus 512 bytes
+    # per power of two its durations touch.
+    uint64_t *counts
+    uint8_t chunk_of[N_EXP]
+    uint8_t n_chunks
     uint64_t export_counts[MAX_EXPORT + 1]
 
 # What the readers copy out under the lock.
@@ -161,9 +178,9 @@ cdef double _percentile(const OpStats *st, uint64_t p) noexcept nogil:
     if seen >= rank:
         return st.min_duration
     for e in range(N_EXP):
-        chunk = st.chunks[e]
-        if chunk == NULL:
+        if st.chunk_of[e] == 0:
             continue
+        chunk = &st.counts[(st.chunk_of[e] - 1) * SUB_BUCKETS]
         for s in range(SUB_BUCKETS):
             seen += chunk[s]
             if seen >= rank:
@@ -209,19 +226,91 @@ cdef uint64_t _size_value(object value) except? 0xFFFFFFFFFFFFFFFF:
 
 
 @cython.final
+cdef class MonitorLock:
+    """A monitor's ``lock``: reentrant; while one thread holds it, every method
+    of the monitor called from another thread waits for its release.
+
+    ``with monitor.lock:`` therefore makes several calls (reads, a read and a
+    reset) one consistent step; the holder may call the monitor's methods.
+    ``acquire(blocking=True, timeout=-1)``, ``release()`` and ``locked()``
+    behave like ``threading.RLock``'s.
+    """
+
+    cdef object _rlock
+    cdef unsigned long _owner   # ident of the holding thread; 0 when free
+    cdef Py_ssize_t _depth
+
+    def __cinit__(self):
+        self._rlock = threading.RLock()
+
+    def acquire(self, blocking=True, timeout=-1):
+        """Take the lock (again, if this thread holds it); False if it timed out."""
+        if not self._rlock.acquire(blocking, timeout):
+            return False
+        self._owner = PyThread_get_thread_ident()
+        self._depth += 1
+        return True
+
+    def release(self):
+        """Release one level; RuntimeError if this thread does not hold it."""
+        if self._depth == 0 or self._owner != PyThread_get_thread_ident():
+            raise RuntimeError("cannot release a monitor lock this thread does not hold")
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = 0
+        self._rlock.release()
+
+    def locked(self):
+        """True while some thread holds the lock."""
+        return self._depth > 0
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+        return False
+
+    def __repr__(self):
+        return f"<MonitorLock {'locked' if self._depth else 'unlocked'}>"
+
+    cdef inline int wait_turn(self) except -1:
+        """Wait while another thread holds the lock. With the GIL, no Python
+        code runs between this and the caller's update, so the holder cannot
+        take the lock back in between."""
+        if self._owner != 0 and self._owner != PyThread_get_thread_ident():
+            self._rlock.acquire()
+            self._rlock.release()
+        return 0
+
+
+@cython.final
 cdef class SimpleMonitor:
     """Records operation timings: bounded history, per-operation totals and percentiles.
 
-    ``SimpleMonitor(max_metrics=10000, *, clock=None)``. ``max_metrics`` (an
-    int >= 0) bounds the retained history; 0 keeps none (totals and
-    percentiles still cover every record). ``clock`` is a callable returning
-    wall-clock seconds, used for timestamps and by ``get_recent_metrics``;
-    ``None`` means the system wall clock (``time.time``). Each call reads the
-    clock once. Safe to use from several threads.
+    ``SimpleMonitor(max_metrics=10000, *, clock=None, max_operations=1000)``.
+    ``max_metrics`` (an int in 0 .. MAX_METRICS, 2**30) bounds the retained
+    history; 0 keeps none (totals and percentiles still cover every record);
+    the history's memory grows as records arrive. ``clock`` is a callable
+    returning wall-clock seconds (a finite real number), used for timestamps
+    and by ``get_recent_metrics``; ``None`` means the system wall clock
+    (``time.time``). Each call reads the clock once. ``max_operations`` (an
+    int >= 1, or None for no bound) bounds the distinct operation names kept:
+    records of further names are counted under ``"__other__"``, so names made
+    from URLs cannot exhaust memory. Safe to use from several threads; see
+    ``lock``.
+
+    ``__init__`` runs once (again: TypeError); before it, methods raise RuntimeError.
     """
 
     cdef Record *_ring
-    cdef Py_ssize_t _capacity
+    cdef Py_ssize_t _capacity   # max_metrics
+    cdef Py_ssize_t _ring_alloc # records allocated: grows towards _capacity
+    cdef Py_ssize_t _max_ops    # distinct names kept before records go to OTHER_OPERATION
+    cdef object _max_operations
+    cdef MonitorLock _lock
+    cdef bint _init_started
     cdef Py_ssize_t _head       # where the next record goes
     cdef Py_ssize_t _size       # records retained
     cdef OpStats *_ops
@@ -238,25 +327,38 @@ cdef class SimpleMonitor:
         self._ops = NULL
         self._last_id = -1
 
-    def __init__(self, max_metrics=10000, *, clock=None):
-        if self._ids is not None:
-            raise RuntimeError("SimpleMonitor is already initialised")
-        if isinstance(max_metrics, bool) or not isinstance(max_metrics, int):
-            raise TypeError(f"max_metrics must be an int, not {type(max_metrics).__name__}")
-        if max_metrics < 0:
-            raise ValueError(f"max_metrics must be >= 0, got {max_metrics}")
+    def __init__(self, max_metrics=10000, *, clock=None, max_operations=1000):
+        if self._init_started:
+            raise TypeError("SimpleMonitor.__init__ may run only once; create a new monitor instead")
+        self._init_started = True
+        max_metrics = check_max_metrics(max_metrics)
         if clock is not None and not callable(clock):
             raise TypeError("clock must be callable or None")
-        if max_metrics > <Py_ssize_t>(0x7FFFFFFFFFFFFFFF // sizeof(Record)):
-            raise MemoryError("max_metrics is too large")
-        if max_metrics > 0:
-            self._ring = <Record *>PyMem_Malloc(<size_t>max_metrics * sizeof(Record))
-            if self._ring == NULL:
-                raise MemoryError()
-        self._capacity = max_metrics
+        self._max_ops = check_max_operations(max_operations)
+        self._max_operations = max_operations
+        self._capacity = max_metrics  # the ring itself grows as records arrive
         self._clock = clock
+        self._lock = MonitorLock()
         self._ids = {}
         self._names = []
+
+    @property
+    def lock(self):
+        """The monitor's ``MonitorLock``: hold it (``with monitor.lock:``) to make
+        several calls one consistent step; other threads' calls wait meanwhile."""
+        self._ready()
+        return self._lock
+
+    @property
+    def max_operations(self):
+        """The most distinct operation names kept (None: no bound)."""
+        return self._max_operations
+
+    cdef inline int _ready(self) except -1:
+        if self._ids is None:
+            raise RuntimeError("this SimpleMonitor is not initialised: its __init__ has not run, or failed")
+        self._lock.wait_turn()
+        return 0
 
     def __dealloc__(self):
         self._free_histograms()
@@ -264,11 +366,11 @@ cdef class SimpleMonitor:
         PyMem_Free(self._ring)
 
     cdef void _free_histograms(self) noexcept:
-        cdef Py_ssize_t i, e
+        cdef Py_ssize_t i
         for i in range(self._n_ops):
-            for e in range(N_EXP):
-                PyMem_Free(self._ops[i].chunks[e])
-                self._ops[i].chunks[e] = NULL
+            PyMem_Free(self._ops[i].counts)
+            self._ops[i].counts = NULL
+            self._ops[i].n_chunks = 0
 
     @property
     def max_metrics(self):
@@ -276,9 +378,15 @@ cdef class SimpleMonitor:
         return self._capacity
 
     cdef inline double _now(self) except? -1.0:
+        cdef object reading
         if self._clock is None:
             return mc_wallclock()
-        return float(self._clock())
+        mc_enter_user_code(" in the monitor's clock")
+        try:
+            reading = self._clock()
+        finally:
+            mc_leave_user_code()
+        return clock_seconds(reading)
 
     def record_operation(self, operation, duration, success, data_size=0):
         """Record one operation.
@@ -310,7 +418,10 @@ cdef class SimpleMonitor:
             ok = PyObject_IsTrue(success)
         if data_size is not 0:
             size = _size_value(data_size)
+        if self._ids is None:
+            self._ready()
         ts = self._now()
+        self._lock.wait_turn()
         with cython.critical_section(self):
             self._add(<str>operation, d, ok, size, ts)
 
@@ -322,26 +433,38 @@ cdef class SimpleMonitor:
         cdef uint64_t *fresh = NULL
         cdef OpStats *st
         cdef Record *r
+        cdef object name = operation
         if operation is self._last_name:
             op_id = self._last_id
         else:
             found = PyDict_GetItem(self._ids, operation)
             op_id = -1 if found == NULL else PyLong_AsSsize_t(<object>found)
-        if op_id < 0 or (e >= 0 and self._ops[op_id].chunks[e] == NULL):
+            if op_id < 0 and self._n_ops >= self._max_ops:
+                # A name beyond the bound: counted under OTHER_OPERATION.
+                name = OTHER_OPERATION
+                found = PyDict_GetItem(self._ids, name)
+                op_id = -1 if found == NULL else PyLong_AsSsize_t(<object>found)
+        if self._capacity and self._size == self._ring_alloc and self._ring_alloc < self._capacity:
+            self._grow_ring()  # before any change: a MemoryError leaves the monitor as it was
+        if op_id < 0:
             # Allocate first, change nothing until every allocation succeeded.
             if e >= 0:
                 fresh = <uint64_t *>PyMem_Malloc(SUB_BUCKETS * sizeof(uint64_t))
                 if fresh == NULL:
                     raise MemoryError()
                 memset(fresh, 0, SUB_BUCKETS * sizeof(uint64_t))
-            if op_id < 0:
-                try:
-                    op_id = self._register(operation)
-                except BaseException:
-                    PyMem_Free(fresh)
-                    raise
+            try:
+                op_id = self._register(name)
+            except BaseException:
+                PyMem_Free(fresh)
+                raise
             if fresh != NULL:
-                self._ops[op_id].chunks[e] = fresh
+                st = &self._ops[op_id]
+                st.counts = fresh
+                st.n_chunks = 1
+                st.chunk_of[e] = 1
+        elif e >= 0 and self._ops[op_id].chunk_of[e] == 0:
+            self._add_row(&self._ops[op_id], e)
         if op_id != self._last_id:
             self._last_name = operation
             self._last_id = op_id
@@ -358,7 +481,7 @@ cdef class SimpleMonitor:
         if d > st.max_duration:
             st.max_duration = d
         if e >= 0:
-            st.chunks[e][k & (SUB_BUCKETS - 1)] += 1
+            st.counts[(st.chunk_of[e] - 1) * SUB_BUCKETS + (k & (SUB_BUCKETS - 1))] += 1
         elif k < 0:
             st.underflow += 1
         else:
@@ -366,17 +489,60 @@ cdef class SimpleMonitor:
         st.export_counts[_export_of(d, k)] += 1
 
         if self._capacity:
-            r = &self._ring[self._head]
-            r.timestamp = ts
-            r.duration = d
-            r.data_size = size
-            r.op_id = <uint32_t>op_id
-            r.success = ok
-            self._head += 1
-            if self._head == self._capacity:
-                self._head = 0
-            if self._size < self._capacity:
-                self._size += 1
+            self._push_record(ts, d, size, op_id, ok)
+        return 0
+
+    cdef inline void _push_record(self, double ts, double d, uint64_t size, Py_ssize_t op_id, bint ok) noexcept:
+        """Append to the ring (grown by the caller when it could), dropping the oldest when full."""
+        cdef Record *r = &self._ring[self._head]
+        r.timestamp = ts
+        r.duration = d
+        r.data_size = size
+        r.op_id = <uint32_t>op_id
+        r.success = ok
+        self._head += 1
+        if self._head == self._ring_alloc:
+            self._head = 0
+        if self._size < self._ring_alloc:
+            self._size += 1
+
+    cdef int _grow_ring(self) except -1:
+        """The history ring is full but below max_metrics: double it (from 16),
+        oldest record first."""
+        cdef Py_ssize_t grown = 16 if self._ring_alloc < 8 else 2 * self._ring_alloc
+        cdef Record *fresh
+        cdef Py_ssize_t i
+        if grown > self._capacity:
+            grown = self._capacity
+        fresh = <Record *>PyMem_Malloc(<size_t>grown * sizeof(Record))
+        if fresh == NULL:
+            raise MemoryError()
+        for i in range(self._size):
+            fresh[i] = self._ring[self._position(i)]
+        PyMem_Free(self._ring)
+        self._ring = fresh
+        self._ring_alloc = grown
+        self._head = self._size
+        return 0
+
+    cdef inline Py_ssize_t _position(self, Py_ssize_t i) noexcept nogil:
+        """Where the ``i``-th oldest retained record sits in the ring."""
+        cdef Py_ssize_t pos = self._head - self._size + i
+        if pos < 0:
+            pos += self._ring_alloc
+        return pos
+
+    cdef int _add_row(self, OpStats *st, Py_ssize_t e) except -1:
+        """Give power of two ``e`` its row of zeroed counters; MemoryError changes nothing."""
+        cdef Py_ssize_t n = st.n_chunks
+        cdef uint64_t *grown = <uint64_t *>PyMem_Realloc(
+            st.counts, <size_t>(n + 1) * SUB_BUCKETS * sizeof(uint64_t))
+        if grown == NULL:
+            raise MemoryError()
+        memset(&grown[n * SUB_BUCKETS], 0, SUB_BUCKETS * sizeof(uint64_t))
+        st.counts = grown
+        st.n_chunks = <uint8_t>(n + 1)
+        st.chunk_of[e] = <uint8_t>(n + 1)
         return 0
 
     cdef Py_ssize_t _register(self, str operation) except -1:
@@ -433,6 +599,7 @@ cdef class SimpleMonitor:
         cdef Py_ssize_t i, n
         cdef list names
         cdef dict out = {}
+        self._ready()
         with cython.critical_section(self):
             n = self._n_ops
             names = self._names
@@ -486,33 +653,38 @@ cdef class SimpleMonitor:
         cdef list names
         if not m >= 0.0:
             raise ValueError(f"minutes must be >= 0, got {minutes!r}")
+        self._ready()
         cutoff = self._now() - m * 60.0
+        self._lock.wait_turn()
         with cython.critical_section(self):
             names = self._names
             if self._size:
                 buf = <Record *>PyMem_Malloc(<size_t>self._size * sizeof(Record))
                 if buf != NULL:
-                    pos = self._head - self._size
-                    if pos < 0:
-                        pos += self._capacity
                     # A linear scan: the wall clock can step back, so stamps are not sorted.
                     for i in range(self._size):
+                        pos = self._position(i)
                         if self._ring[pos].timestamp >= cutoff:
                             buf[n] = self._ring[pos]
                             n += 1
-                        pos += 1
-                        if pos == self._capacity:
-                            pos = 0
                 else:
                     n = -1
         return _build_copied(buf, n, names)
 
     def reset_metrics(self):
-        """Forget everything: history, totals and histograms."""
+        """Forget everything: history, totals and histograms; their memory is
+        given back (the history grows again as records arrive)."""
         cdef dict old_ids
         cdef list old_names
+        self._ready()
         with cython.critical_section(self):
             self._free_histograms()
+            PyMem_Free(self._ops)
+            self._ops = NULL
+            self._ops_alloc = 0
+            PyMem_Free(self._ring)
+            self._ring = NULL
+            self._ring_alloc = 0
             self._n_ops = 0
             self._head = 0
             self._size = 0
@@ -534,6 +706,7 @@ cdef class SimpleMonitor:
         cdef str name = operation if type(operation) is str else _exact_str(operation)
         cdef OpStats *st
         cdef bint seen = False
+        self._ready()
         with cython.critical_section(self):
             st = self._find(name)
             if st != NULL:
@@ -575,10 +748,12 @@ cdef class SimpleMonitor:
 
     def get_metrics_count(self):
         """Number of retained records (at most ``max_metrics``)."""
+        self._ready()
         return self._size
 
     def get_supported_operations(self):
         """Operation names recorded since creation or reset, in first-recorded order; [] if none."""
+        self._ready()
         with cython.critical_section(self):
             return self._names[:]
 
@@ -587,14 +762,124 @@ cdef class SimpleMonitor:
         return render_text(self, prefix)
 
     def __repr__(self):
+        if self._ids is None:
+            return "<SimpleMonitor, not initialised>"
         return (
             f"<SimpleMonitor: {len(self._names)} operations, "
             f"{self._size}/{self._capacity} records retained>"
         )
 
+    # -- pickling and copying ---------------------------------------------------
+
+    def __reduce__(self):
+        """Settings, per-operation totals and histograms, and the retained
+        history; restored without calling ``__init__`` of a subclass. The
+        format is shared with the pure twin (see ``mooncake.pure.monitor``)."""
+        return (copyreg.__newobj__, (type(self),), self._getstate())
+
+    def _getstate(self):
+        cdef OpStats *rows = NULL
+        cdef uint64_t *counters = NULL
+        cdef Py_ssize_t i, e, j, n, row, chunks = 0, c = 0
+        cdef list names, operations = []
+        cdef dict buckets
+        self._ready()
+        history = [(m.timestamp, m.operation, m.duration, m.success, m.data_size)
+                   for m in self._metrics_slice(slice(None))]
+        with cython.critical_section(self):
+            n = self._n_ops
+            names = self._names
+            for i in range(n):
+                chunks += self._ops[i].n_chunks
+            rows = <OpStats *>PyMem_Malloc(<size_t>(n + 1) * sizeof(OpStats))
+            counters = <uint64_t *>PyMem_Malloc(<size_t>(chunks + 1) * SUB_BUCKETS * sizeof(uint64_t))
+            if rows != NULL and counters != NULL:
+                memcpy(rows, self._ops, <size_t>n * sizeof(OpStats))
+                for i in range(n):
+                    if rows[i].n_chunks:
+                        memcpy(&counters[c * SUB_BUCKETS], rows[i].counts,
+                               <size_t>rows[i].n_chunks * SUB_BUCKETS * sizeof(uint64_t))
+                        c += rows[i].n_chunks
+        try:
+            if rows == NULL or counters == NULL:
+                raise MemoryError()
+            c = 0
+            for i in range(n):
+                buckets = {}
+                if rows[i].underflow:
+                    buckets[_layout.UNDERFLOW] = rows[i].underflow
+                for e in range(N_EXP):
+                    if rows[i].chunk_of[e]:
+                        row = c + rows[i].chunk_of[e] - 1
+                        for j in range(SUB_BUCKETS):
+                            if counters[row * SUB_BUCKETS + j]:
+                                buckets[e * SUB_BUCKETS + j] = counters[row * SUB_BUCKETS + j]
+                c += rows[i].n_chunks
+                if rows[i].overflow:
+                    buckets[N_BUCKETS] = rows[i].overflow
+                operations.append((
+                    names[i], rows[i].count, rows[i].success_count,
+                    _size_object(rows[i].size_lo, rows[i].size_hi), rows[i].total_time,
+                    rows[i].min_duration, rows[i].max_duration, buckets,
+                    tuple([rows[i].export_counts[j] for j in range(_n_export + 1)]),
+                ))
+        finally:
+            PyMem_Free(rows)
+            PyMem_Free(counters)
+        return {
+            "settings": {"max_metrics": self._capacity, "clock": self._clock,
+                         "max_operations": self._max_operations},
+            "operations": operations,
+            "history": history,
+        }
+
+    def __setstate__(self, state):
+        """Restore a pickled or copied monitor into a fresh, uninitialised one;
+        TypeError on a monitor that was already initialised."""
+        cdef Py_ssize_t op_id, k, e
+        cdef OpStats *st
+        if self._init_started:
+            raise TypeError("__setstate__ restores only a new, uninitialised SimpleMonitor")
+        SimpleMonitor.__init__(self, **state["settings"])
+        for (name, count, success_count, total_size, total_time, low, high,
+             buckets, exports) in state["operations"]:
+            if type(name) is not str or name in self._ids or len(exports) != _n_export + 1:
+                raise ValueError("corrupt SimpleMonitor state")
+            op_id = self._register(name)
+            st = &self._ops[op_id]
+            st.count = count
+            st.success_count = success_count
+            st.size_lo = total_size & 0xFFFFFFFFFFFFFFFF
+            st.size_hi = total_size >> 64
+            st.total_time = total_time
+            st.min_duration = low
+            st.max_duration = high
+            for j in range(_n_export + 1):
+                st.export_counts[j] = exports[j]
+            for k, value in buckets.items():
+                if k == -1:
+                    st.underflow = value
+                elif k == N_BUCKETS:
+                    st.overflow = value
+                elif 0 <= k < N_BUCKETS:
+                    e = k >> SUB_BITS
+                    if st.chunk_of[e] == 0:
+                        self._add_row(st, e)
+                    st.counts[(st.chunk_of[e] - 1) * SUB_BUCKETS + (k & (SUB_BUCKETS - 1))] = value
+                else:
+                    raise ValueError("corrupt SimpleMonitor state")
+        for timestamp, name, duration, success, data_size in state["history"]:
+            if self._capacity == 0:
+                break
+            op_id = self._ids[name]
+            if self._size == self._ring_alloc and self._ring_alloc < self._capacity:
+                self._grow_ring()
+            self._push_record(timestamp, duration, data_size, op_id, success)
+
     # -- the private protocol of mooncake.monitor_views and mooncake.prometheus --
 
     def _metrics_len(self):
+        self._ready()
         return self._size
 
     def _metrics_item(self, index):
@@ -602,16 +887,13 @@ cdef class SimpleMonitor:
         cdef Record rec
         cdef list names
         cdef bint found = False
-        cdef Py_ssize_t pos
+        self._ready()
         with cython.critical_section(self):
             names = self._names
             if i < 0:
                 i += self._size
             if 0 <= i < self._size:
-                pos = self._head - self._size + i
-                if pos < 0:
-                    pos += self._capacity
-                rec = self._ring[pos]
+                rec = self._ring[self._position(i)]
                 found = True
         if not found:
             raise IndexError("metrics index out of range")
@@ -622,6 +904,7 @@ cdef class SimpleMonitor:
         cdef Record *buf = NULL
         cdef list names
         PySlice_Unpack(where, &start, &stop, &step)  # runs any __index__ before the lock
+        self._ready()
         with cython.critical_section(self):
             names = self._names
             n = PySlice_AdjustIndices(self._size, &start, &stop, step)
@@ -629,10 +912,7 @@ cdef class SimpleMonitor:
                 buf = <Record *>PyMem_Malloc(<size_t>n * sizeof(Record))
                 if buf != NULL:
                     for i in range(n):
-                        pos = self._head - self._size + start + i * step
-                        if pos < 0:
-                            pos += self._capacity
-                        buf[i] = self._ring[pos]
+                        buf[i] = self._ring[self._position(start + i * step)]
                 else:
                     n = -1
         return _build_copied(buf, n, names)
@@ -655,6 +935,7 @@ cdef class SimpleMonitor:
         cdef Py_ssize_t i, j, n
         cdef list names
         cdef list out = []
+        self._ready()
         with cython.critical_section(self):
             n = self._n_ops
             names = self._names

@@ -5,13 +5,21 @@ import numbers
 import sys
 import time
 
+#: The largest ``maxsize`` and ``maxmemory`` accepted (larger: ValueError).
+MAX_SIZE = sys.maxsize
+#: The largest ``access_log_size`` accepted (larger: ValueError). The ring
+#: grows as hits arrive, so a large bound costs nothing until it is used.
+MAX_ACCESS_LOG_SIZE = min(1 << 30, sys.maxsize // 64)
 
-def _check_count(name, value, minimum):
-    """An int >= ``minimum``; bool is refused (``maxsize=True`` is surely a mistake)."""
+
+def _check_count(name, value, minimum, maximum=MAX_SIZE):
+    """An int in ``minimum .. maximum``; bool is refused (``maxsize=True`` is surely a mistake)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return int(value)
 
 
@@ -26,8 +34,8 @@ def check_maxmemory(maxmemory):
 
 
 def check_access_log_size(size):
-    """An int >= 0; 0 turns the access log off."""
-    return _check_count("access_log_size", size, 0)
+    """An int in 0 .. MAX_ACCESS_LOG_SIZE; 0 turns the access log off."""
+    return _check_count("access_log_size", size, 0, MAX_ACCESS_LOG_SIZE)
 
 
 def check_clock(clock):
@@ -37,12 +45,17 @@ def check_clock(clock):
     return clock
 
 
-def _real_seconds(value, wrong_type, is_nan):
+def _real_seconds(value, wrong_type, is_nan, finite=False):
     if isinstance(value, (str, bytes, complex)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{wrong_type}, not {type(value).__name__}")
-    seconds = float(value)
-    if math.isnan(seconds):
-        raise ValueError(is_nan)
+    try:
+        seconds = float(value)
+    except OverflowError:
+        if not finite:
+            raise
+        seconds = math.inf
+    if math.isnan(seconds) or (finite and math.isinf(seconds)):
+        raise ValueError(f"{is_nan}, got {seconds!r}" if finite else is_nan)
     return seconds
 
 
@@ -52,8 +65,23 @@ def ttl_seconds(ttl):
 
 
 def clock_seconds(value):
-    """Check what a user clock returned: a real number, not NaN."""
-    return _real_seconds(value, "clock() must return a real number", "clock() returned NaN")
+    """Check what a user clock returned: a finite real number (NaN and
+    infinities are refused: they would make entries immortal or unreachable)."""
+    return _real_seconds(value, "clock() must return a real number",
+                         "clock() must return a finite number", finite=True)
+
+
+def measured_bytes(objects):
+    """``sys.getsizeof`` summed over ``objects``, as a Python int (never wraps).
+    An object whose ``__sizeof__`` raises or returns nonsense counts as its
+    base size, so one odd value cannot make the cache's stats unreadable."""
+    total = 0
+    for obj in objects:
+        try:
+            total += sys.getsizeof(obj)
+        except Exception:
+            total += object.__sizeof__(obj)
+    return total
 
 
 def wall_offset(now):

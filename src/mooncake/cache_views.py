@@ -7,8 +7,11 @@ through two private methods every twin provides:
     ``{'value', 'created_at', 'ttl', 'access_count'}`` for a live key, else None.
 ``_access_log_snapshot()``
     the retained get hits as ``(key, wall_timestamp)`` pairs, oldest first.
+``_access_log_len()``, ``_access_log_item(i)``
+    how many hits are retained, and one of them (IndexError out of range): O(1).
 """
 
+import operator
 from collections.abc import Mapping, Sequence
 
 
@@ -45,7 +48,13 @@ class StorageView(Mapping):
 
 
 class AccessLogView(Sequence):
-    """The most recent get hits, oldest first: ``{'key', 'timestamp', 'operation': 'get'}``."""
+    """The most recent get hits, oldest first: ``{'key', 'timestamp', 'operation': 'get'}``.
+
+    ``len`` and indexing (negative too; IndexError out of range) are O(1);
+    slicing returns a list; iteration and ``reversed`` walk one snapshot, so
+    hits recorded meanwhile are neither skipped nor repeated. A view equals a
+    list or tuple holding the same records (and another view over the same ones).
+    """
 
     __slots__ = ("_cache",)
 
@@ -58,16 +67,27 @@ class AccessLogView(Sequence):
         return {"key": key, "timestamp": timestamp, "operation": "get"}
 
     def __len__(self):
-        return len(self._cache._access_log_snapshot())
+        return self._cache._access_log_len()
 
     def __getitem__(self, index):
-        snapshot = self._cache._access_log_snapshot()
         if isinstance(index, slice):
-            return [self._record(pair) for pair in snapshot[index]]
-        return self._record(snapshot[index])
+            return [self._record(pair) for pair in self._cache._access_log_snapshot()[index]]
+        return self._record(self._cache._access_log_item(operator.index(index)))
 
     def __iter__(self):
         return map(self._record, self._cache._access_log_snapshot())
+
+    def __reversed__(self):
+        return map(self._record, reversed(self._cache._access_log_snapshot()))
+
+    def __eq__(self, other):
+        if isinstance(other, AccessLogView):
+            other = other[:]
+        if isinstance(other, (list, tuple)):
+            return self[:] == list(other)
+        return NotImplemented
+
+    __hash__ = None
 
     def __repr__(self):
         return f"AccessLogView({list(self)!r})"

@@ -14,6 +14,13 @@ The rules, for plain functions and coroutine functions alike:
   cancelled), the waiters wake up and retry; one of them computes next. A
   thread that re-enters its own computation (recursion on the same key) calls
   the function directly rather than wait for itself.
+* No deadlock between waiters: before a caller waits, it follows the chain of
+  waits (thread A waits for a key thread B computes, B waits for one C
+  computes, ...), across every memoized function; if the chain leads back to
+  the caller, waiting would block for ever, so the caller calls the function
+  itself instead (that result is returned, not cached; the leader's is). The
+  same holds for coroutines, task by task. A leader that never returns still
+  blocks its waiters: bound the function itself (a timeout on its I/O).
 * ``per_instance=True`` (``cache.memoize_method``) is for methods: the first
   argument is the instance, and it enters the key as a token private to that
   instance, so the cache holds no reference to the instance and two instances
@@ -90,10 +97,54 @@ class _Flight:
     __slots__ = ("owner", "done", "ok", "result")
 
     def __init__(self, owner):
-        self.owner = owner
+        self.owner = owner  # the thread ident of the leader
         self.done = threading.Event()
         self.ok = False
         self.result = None
+
+
+class _AsyncFlight:
+    """One coroutine computation in progress: its leader task and the future of its outcome."""
+
+    __slots__ = ("owner", "future")
+
+    def __init__(self, owner, future):
+        self.owner = owner
+        self.future = future
+
+
+class _WaitGraph:
+    """Who waits for whose computation, across every memoized function.
+
+    A waiter is a thread ident or an asyncio task; each waits for one flight at
+    a time, and a flight knows its leader. A wait that would close a cycle is
+    refused, so memoize can never deadlock on its own waits.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._waiting = {}  # waiter -> the flight it waits for
+
+    def begin_wait(self, waiter, flight):
+        """Record that ``waiter`` waits for ``flight``; False (nothing recorded)
+        if the chain of waits from the flight's leader leads back to ``waiter``."""
+        with self._lock:
+            leader, seen = flight.owner, set()
+            while leader is not None and leader not in seen:
+                if leader == waiter:
+                    return False
+                seen.add(leader)
+                blocking = self._waiting.get(leader)
+                leader = None if blocking is None else blocking.owner
+            self._waiting[waiter] = flight
+            return True
+
+    def end_wait(self, waiter):
+        with self._lock:
+            self._waiting.pop(waiter, None)
+
+
+_WAITS = _WaitGraph()
 
 
 def memoize(cache, ttl=3600, key=None, per_instance=False):
@@ -151,13 +202,20 @@ def memoize(cache, ttl=3600, key=None, per_instance=False):
                         count("hits")
                         return value
                     loop = asyncio.get_running_loop()
+                    task = asyncio.current_task()
                     with lock:
                         flight = flights.get((loop, k))
                         leader = flight is None
                         if leader:
-                            flight = flights[(loop, k)] = loop.create_future()
+                            flight = flights[(loop, k)] = _AsyncFlight(task, loop.create_future())
                     if not leader:
-                        ok, result = await asyncio.shield(flight)
+                        if flight.owner is task or not _WAITS.begin_wait(task, flight):
+                            count("misses")  # recursion, or a cycle of waits: compute it here
+                            return await func(*args, **kwargs)
+                        try:
+                            ok, result = await asyncio.shield(flight.future)
+                        finally:
+                            _WAITS.end_wait(task)
                         if ok:
                             count("hits")
                             return result
@@ -172,7 +230,7 @@ def memoize(cache, ttl=3600, key=None, per_instance=False):
                     finally:
                         with lock:
                             del flights[(loop, k)]
-                        flight.set_result(outcome)
+                        flight.future.set_result(outcome)
 
         else:
 
@@ -191,10 +249,13 @@ def memoize(cache, ttl=3600, key=None, per_instance=False):
                         if leader:
                             flight = flights[k] = _Flight(me)
                     if not leader:
-                        if flight.owner == me:  # recursion on our own key
-                            count("misses")
+                        if flight.owner == me or not _WAITS.begin_wait(me, flight):
+                            count("misses")  # recursion, or a cycle of waits: compute it here
                             return func(*args, **kwargs)
-                        flight.done.wait()
+                        try:
+                            flight.done.wait()
+                        finally:
+                            _WAITS.end_wait(me)
                         if flight.ok:
                             count("hits")
                             return flight.result

@@ -20,6 +20,8 @@ step for step, so that the hypothesis model test can hold the two side by side:
 
 import collections
 import contextlib
+import copyreg
+import functools
 import heapq
 import math
 import sys
@@ -36,15 +38,18 @@ from ..arguments import (
     check_optional_callable,
     clock_seconds,
     entry_size,
+    measured_bytes,
     ttl_seconds,
     wall_offset,
 )
-from ..cache_pickle import restore_cache
+from ..cache_pickle import restore_attributes, subclass_attributes
 from ..cache_views import AccessLogView, StorageView
 from ..memoize import memoize as _memoize
 from ..removal import RemovalReason
+from ..user_code import calling_user_code
 
 _MISSING = object()
+_PLAIN_KEYS = (str, int, bytes)  # comparing these exactly runs no user code
 _MAX_RESTARTS = 64  # lookups restarted by a mutating __eq__ before giving up, as in the engine
 EXPIRED, EVICTED, DELETED, REPLACED, CLEARED = (
     RemovalReason.EXPIRED,
@@ -53,6 +58,14 @@ EXPIRED, EVICTED, DELETED, REPLACED, CLEARED = (
     RemovalReason.REPLACED,
     RemovalReason.CLEARED,
 )
+
+
+def _hash(key):
+    """The key's hash; a user __hash__ may re-enter the cache, so it is counted."""
+    if type(key) in _PLAIN_KEYS:
+        return hash(key)
+    with calling_user_code(" in a key's __hash__"):
+        return hash(key)
 
 
 class _Entry:
@@ -79,6 +92,10 @@ class _Entry:
     def is_live(self, now):
         return now < self.put_time + self.ttl
 
+    def seconds_left(self, now):
+        # put time + ttl - now can round to a hair above ttl: never report more.
+        return min(self.put_time + self.ttl - now, self.ttl)
+
 
 def _report_unraisable(source):
     exc_type, exc_value, exc_traceback = sys.exc_info()
@@ -104,10 +121,21 @@ class SimpleMooncake:
     ``maxmemory``: None, or a budget in bytes for the sum of entry weights:
     ``getsizeof(value)`` if given, else ``sys.getsizeof(key) + sys.getsizeof(value)``.
     ``monitor``: None, or a ``SimpleMonitor`` that records each operation.
+
+    ``__init__`` runs once: calling it again (even after it failed) raises
+    TypeError. Until it has completed, every operation raises RuntimeError (a
+    subclass must call ``super().__init__()`` before using the cache).
     """
+
+    _init_started = False  # class defaults, shadowed by __init__
+    _ready = False
+    _maxsize = _maxmemory = _monitor = None
 
     def __init__(self, maxsize=None, *, clock=None, access_log_size=10000,
                  on_remove=None, maxmemory=None, getsizeof=None, monitor=None):
+        if self._init_started:
+            raise TypeError(f"{type(self).__name__}.__init__ may run only once; create a new cache instead")
+        self._init_started = True
         self._maxsize = check_maxsize(maxsize)
         self._maxmemory = check_maxmemory(maxmemory)
         self._clock = check_clock(clock)
@@ -129,13 +157,22 @@ class SimpleMooncake:
         self._hits = self._misses = self._puts = 0
         self._deletes = self._expirations = self._evictions = 0
         self._wall_offset = wall_offset(self._now())
+        self._ready = True
 
     # -- time -------------------------------------------------------------
+
+    def _check_ready(self):
+        if not self._ready:
+            raise RuntimeError(
+                f"this {type(self).__name__} is not initialised: its __init__ has not run, or failed; "
+                "a subclass must call super().__init__() before using the cache")
 
     def _now(self):
         if self._clock is None:
             return time.monotonic()
-        return clock_seconds(self._clock())
+        with calling_user_code(" in the cache's clock"):
+            reading = self._clock()
+        return clock_seconds(reading)
 
     # -- the graveyard ----------------------------------------------------
 
@@ -146,7 +183,8 @@ class SimpleMooncake:
             graveyard[i] = None
             if callback is not None and reason is not None:
                 try:
-                    callback(key, value, reason)
+                    with calling_user_code(" in on_remove"):
+                        callback(key, value, reason)
                 except BaseException:
                     _report_unraisable(callback)
             del key, value  # here, as the engine drops each one after its callback
@@ -156,6 +194,7 @@ class SimpleMooncake:
     def _operation(self):
         """One public operation: under the lock, with one clock reading and a
         graveyard that is emptied once the operation is complete."""
+        self._check_ready()
         graveyard = []
         try:
             with self._lock:
@@ -172,7 +211,11 @@ class SimpleMooncake:
                 if entry.key is key:
                     return entry
                 version = self._version
-                equal = bool(entry.key == key)
+                if type(entry.key) in _PLAIN_KEYS and type(key) in _PLAIN_KEYS:
+                    equal = entry.key == key
+                else:  # a user __eq__ may re-enter the cache: count it, as the engine does
+                    with calling_user_code(" in a key's __eq__"):
+                        equal = bool(entry.key == key)
                 if self._version != version:
                     break  # the table changed under the comparison: start again
                 if equal:
@@ -264,8 +307,9 @@ class SimpleMooncake:
     def _record(self, operation, started, success, value=None):
         elapsed = max(time.perf_counter() - started, 0.0)
         try:
-            self._monitor.record_operation(
-                operation, elapsed, success, sys.getsizeof(value) if value is not None else 0)
+            with calling_user_code(" in the cache's monitor"):
+                self._monitor.record_operation(
+                    operation, elapsed, success, sys.getsizeof(value) if value is not None else 0)
         except BaseException:
             _report_unraisable(self._monitor)
 
@@ -300,7 +344,7 @@ class SimpleMooncake:
                            size_of=lambda stored: value if stored else None)
 
     def _put_one(self, key, value, seconds):
-        key_hash = hash(key)
+        key_hash = _hash(key)
         size = 0
         if self._maxmemory is not None:
             size = entry_size(self._getsizeof, key, value)
@@ -350,7 +394,7 @@ class SimpleMooncake:
         return default if result is _MISSING else result
 
     def _get_one(self, key):
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
@@ -364,14 +408,16 @@ class SimpleMooncake:
             return entry.value
 
     def __getitem__(self, key):
-        """``cache[key]``: the live value; KeyError if absent or expired."""
+        """``cache[key]``: ``self.get(key)``, but KeyError if absent or expired.
+        The item syntax always goes through the named methods, so a subclass
+        overriding get, put or delete sees it too."""
         value = self.get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
         return value
 
     def __setitem__(self, key, value):
-        """``cache[key] = value``: put with the default ttl of 3600 seconds."""
+        """``cache[key] = value``: ``self.put(key, value)``, the default ttl of 3600 seconds."""
         self.put(key, value)
 
     def delete(self, key):
@@ -380,7 +426,7 @@ class SimpleMooncake:
         return self._timed("delete", lambda: self._pop(key) is not _MISSING)
 
     def __delitem__(self, key):
-        """``del cache[key]``: KeyError if absent or expired."""
+        """``del cache[key]``: ``self.delete(key)``, but KeyError if absent or expired."""
         if not self.delete(key):
             raise KeyError(key)
 
@@ -395,7 +441,7 @@ class SimpleMooncake:
         return value
 
     def _pop(self, key):
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
@@ -408,22 +454,23 @@ class SimpleMooncake:
     def __contains__(self, key):
         """True if ``key`` is live. Not a hit or a miss; an expired entry met here
         is removed."""
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             return self._find(key, key_hash, now, graveyard) is not None
 
     def ttl(self, key):
-        """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None."""
-        key_hash = hash(key)
+        """Seconds left for a live ``key`` (``math.inf`` if it never expires), else None.
+        Never more than the ttl given to its last put or touch."""
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
-            return None if entry is None else entry.expires_at - now
+            return None if entry is None else entry.seconds_left(now)
 
     def touch(self, key, ttl):
         """Restart a live key's TTL at ``ttl`` seconds from now. False if it is
         absent or expired. ``ttl <= 0`` expires the entry at once (still True)."""
         seconds = ttl_seconds(ttl)
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
@@ -496,7 +543,7 @@ class SimpleMooncake:
 
         def fetch():
             for key in keys:
-                hash(key)  # an unhashable key fails before anything is counted
+                _hash(key)  # an unhashable key fails before anything is counted
             found = {}
             for key in keys:
                 value = self._get_one(key)
@@ -516,7 +563,7 @@ class SimpleMooncake:
 
         def store():
             for key, _ in pairs:
-                hash(key)  # an unhashable key fails before anything is stored
+                _hash(key)  # an unhashable key fails before anything is stored
             stored = sum(self._put_one(key, value, seconds) for key, value in pairs)
             return stored if seconds > 0 else 0
 
@@ -551,7 +598,7 @@ class SimpleMooncake:
         return self._maxmemory
 
     def _entry_info(self, key):
-        key_hash = hash(key)
+        key_hash = _hash(key)
         with self._operation() as (now, graveyard):
             entry = self._find(key, key_hash, now, graveyard)
             if entry is None:
@@ -564,21 +611,36 @@ class SimpleMooncake:
             }
 
     def _access_log_snapshot(self):
+        self._check_ready()
         with self._lock:
             return list(self._log)
+
+    def _access_log_len(self):
+        self._check_ready()
+        return len(self._log)
+
+    def _access_log_item(self, index):
+        self._check_ready()
+        with self._lock:
+            try:
+                return self._log[index]
+            except IndexError:
+                raise IndexError("access_log index out of range") from None
 
     def get_stats(self):
         """Counters and sizes; expired entries are removed first.
 
         ``memory_usage`` is the sum of the live entries' sizes: with
         ``maxmemory``, the weights taken at put (the budget's own accounting);
-        without, ``sys.getsizeof`` of each live key and value, measured now (O(n)).
+        without, ``sys.getsizeof`` of each live key and value, measured now (O(n));
+        an object whose ``__sizeof__`` raises counts as its base size, so the
+        stats stay readable.
         """
         entries, _ = self._live_entries()
         if self._maxmemory is not None:
             memory = self._memory
         else:
-            memory = sum(sys.getsizeof(e.key) + sys.getsizeof(e.value) for e in entries)
+            memory = measured_bytes([x for e in entries for x in (e.key, e.value)])
         with self._lock:
             lookups = self._hits + self._misses
             return {
@@ -599,9 +661,21 @@ class SimpleMooncake:
     # -- pickling and copying ---------------------------------------------
 
     def __reduce__(self):
-        """Live entries with their remaining TTLs, settings and counters; expired
-        entries are left behind, and so are the access log and hit counts per entry."""
-        return (restore_cache, (type(self), self._state()))
+        """Live entries with their remaining TTLs, settings, counters and a
+        subclass's attributes (see ``mooncake.cache_pickle``); expired entries
+        are left behind, and so are the access log and hit counts per entry."""
+        return (copyreg.__newobj__, (type(self),), self._state())
+
+    def __setstate__(self, state):
+        """Load a state from ``__reduce__`` into a new, uninitialised cache,
+        without calling overridable methods; TypeError on one already initialised."""
+        if self._init_started:
+            raise TypeError("__setstate__ restores only a new, uninitialised cache")
+        SimpleMooncake.__init__(self, **state["settings"])
+        for key, value, seconds_left in state["entries"]:
+            SimpleMooncake._put_one(self, key, value, ttl_seconds(seconds_left))
+        SimpleMooncake._finish_restore(self, state["counters"], state["monitor"])
+        restore_attributes(self, state["attributes"])
 
     def _state(self):
         entries, now = self._live_entries(purge=False)
@@ -614,9 +688,10 @@ class SimpleMooncake:
                     "on_remove": self._on_remove,
                     "maxmemory": self._maxmemory,
                     "getsizeof": self._getsizeof,
-                    "monitor": self._monitor,
                 },
-                "entries": [(e.key, e.value, e.expires_at - now) for e in entries],
+                "monitor": self._monitor,  # attached last: the reload is not user traffic
+                "attributes": subclass_attributes(self, SimpleMooncake, _own_attributes()),
+                "entries": [(e.key, e.value, e.seconds_left(now)) for e in entries],
                 "counters": (self._hits, self._misses, self._puts, self._deletes,
                              self._expirations, self._evictions),
             }
@@ -628,7 +703,15 @@ class SimpleMooncake:
             self._monitor = check_monitor(monitor)
 
     def __repr__(self):
+        if not self._ready:
+            return f"<{type(self).__name__}, not initialised>"
         return f"{type(self).__name__}(maxsize={self._maxsize!r}, entries={len(self._queue)})"
+
+
+@functools.lru_cache(maxsize=None)
+def _own_attributes():
+    """The instance attributes SimpleMooncake.__init__ sets (not a subclass's)."""
+    return frozenset(vars(SimpleMooncake()))
 
 
 def _as_pair(item):

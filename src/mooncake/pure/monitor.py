@@ -6,19 +6,23 @@ every accessor agrees exactly. See ``mooncake.histogram`` for the percentile
 design, shared by both twins.
 """
 
+import copyreg
 import math
 import sys
-import threading
 import time
 from collections import deque
 
+from ..arguments import clock_seconds
 from ..histogram import EXPORT_BOUNDS, bucket_index, bucket_value, export_index, percentile_rank
+from ..monitor_arguments import OTHER_OPERATION, check_max_metrics, check_max_operations
+from ..monitor_lock import MonitorLock
 from ..monitor_tracking import Track
 from ..monitor_views import MetricsView, OperationStatsView
 from ..performance_metrics import PerformanceMetrics
 from ..prometheus import render_text
+from ..user_code import calling_user_code
 
-__all__ = ["PerformanceMetrics", "SimpleMonitor"]
+__all__ = ["MonitorLock", "PerformanceMetrics", "SimpleMonitor"]
 
 _PERCENTILES = (("p50", 50), ("p90", 90), ("p99", 99))
 
@@ -127,26 +131,55 @@ class _OperationStats:
 class SimpleMonitor:
     """Records operation timings: bounded history, per-operation totals and percentiles.
 
-    ``SimpleMonitor(max_metrics=10000, *, clock=None)``. ``max_metrics`` (an
-    int >= 0) bounds the retained history; 0 keeps none (totals and
-    percentiles still cover every record). ``clock`` is a callable returning
-    wall-clock seconds, used for timestamps and by ``get_recent_metrics``;
-    ``None`` means ``time.time``. Each call reads the clock once. Safe to use
-    from several threads.
+    ``SimpleMonitor(max_metrics=10000, *, clock=None, max_operations=1000)``.
+    ``max_metrics`` (an int in 0 .. MAX_METRICS, 2**30) bounds the retained
+    history; 0 keeps none (totals and percentiles still cover every record);
+    the history's memory grows as records arrive. ``clock`` is a callable
+    returning wall-clock seconds (a finite real number), used for timestamps
+    and by ``get_recent_metrics``; ``None`` means the system wall clock
+    (``time.time``). Each call reads the clock once. ``max_operations`` (an
+    int >= 1, or None for no bound) bounds the distinct operation names kept:
+    records of further names are counted under ``"__other__"``, so names made
+    from URLs cannot exhaust memory. Safe to use from several threads; see
+    ``lock``.
+
+    ``__init__`` runs once (again: TypeError); before it, methods raise RuntimeError.
     """
 
-    def __init__(self, max_metrics=10000, *, clock=None):
-        if isinstance(max_metrics, bool) or not isinstance(max_metrics, int):
-            raise TypeError(f"max_metrics must be an int, not {type(max_metrics).__name__}")
-        if max_metrics < 0:
-            raise ValueError(f"max_metrics must be >= 0, got {max_metrics}")
+    _init_started = False  # class defaults, shadowed by __init__
+    _ready = False
+
+    def __init__(self, max_metrics=10000, *, clock=None, max_operations=1000):
+        if self._init_started:
+            raise TypeError("SimpleMonitor.__init__ may run only once; create a new monitor instead")
+        self._init_started = True
+        max_metrics = check_max_metrics(max_metrics)
         if clock is not None and not callable(clock):
             raise TypeError("clock must be callable or None")
+        self._max_ops = check_max_operations(max_operations)
+        self._max_operations = max_operations
         self._max_metrics = max_metrics
-        self._clock = time.time if clock is None else clock
-        self._lock = threading.Lock()
+        self._clock = clock
+        self._lock = MonitorLock()
         self._history = deque(maxlen=max_metrics)  # PerformanceMetrics, oldest first
         self._stats = {}  # operation -> _OperationStats, in first-recorded order
+        self._ready = True
+
+    @property
+    def lock(self):
+        """The monitor's reentrant lock: hold it (``with monitor.lock:``) to make
+        several calls one consistent step; other threads' calls wait meanwhile."""
+        self._check_ready()
+        return self._lock
+
+    @property
+    def max_operations(self):
+        """The most distinct operation names kept (None: no bound)."""
+        return self._max_operations
+
+    def _check_ready(self):
+        if not self._ready:
+            raise RuntimeError("this SimpleMonitor is not initialised: its __init__ has not run, or failed")
 
     @property
     def max_metrics(self):
@@ -154,7 +187,11 @@ class SimpleMonitor:
         return self._max_metrics
 
     def _now(self):
-        return float(self._clock())
+        if self._clock is None:
+            return time.time()
+        with calling_user_code(" in the monitor's clock"):
+            reading = self._clock()
+        return clock_seconds(reading)
 
     def record_operation(self, operation, duration, success, data_size=0):
         """Record one operation.
@@ -169,11 +206,16 @@ class SimpleMonitor:
         duration = _check_duration(duration)
         success = bool(success)
         data_size = _check_data_size(data_size)
+        self._check_ready()
         timestamp = self._now()
         with self._lock:
             stats = self._stats.get(operation)
             if stats is None:
-                stats = self._stats[operation] = _OperationStats()
+                if len(self._stats) >= self._max_ops:
+                    operation = OTHER_OPERATION  # a name beyond the bound
+                    stats = self._stats.get(operation)
+                if stats is None:
+                    stats = self._stats[operation] = _OperationStats()
             stats.add(duration, success, data_size)
             self._history.append(PerformanceMetrics(timestamp, operation, duration, success, data_size))
 
@@ -203,6 +245,7 @@ class SimpleMonitor:
         Percentiles are nearest-rank, from the log-linear histogram: within
         0.79% of the exact value (see ``mooncake.histogram``).
         """
+        self._check_ready()
         with self._lock:
             return {op: stats.summary() for op, stats in self._stats.items()}
 
@@ -212,49 +255,61 @@ class SimpleMonitor:
         ``minutes`` an int or float >= 0 (``math.inf`` for all); a wrong type
         raises TypeError, a negative or NaN value ValueError.
         """
-        cutoff = self._now() - _check_minutes(minutes) * 60.0
+        minutes = _check_minutes(minutes)
+        self._check_ready()
+        cutoff = self._now() - minutes * 60.0
         with self._lock:
             return [m for m in self._history if m.timestamp >= cutoff]
 
     def reset_metrics(self):
-        """Forget everything: history, totals and histograms."""
+        """Forget everything: history, totals and histograms; their memory is
+        given back (the history grows again as records arrive)."""
+        self._check_ready()
         with self._lock:
-            self._history.clear()
+            self._history = deque(maxlen=self._max_metrics)
             self._stats = {}
 
     def _get(self, operation):
+        self._check_ready()
         return self._stats.get(_check_operation(operation))
 
     def get_operation_count(self, operation):
         """Operations recorded under ``operation`` since creation or reset; 0 if never seen."""
+        self._check_ready()
         with self._lock:
             stats = self._get(operation)
             return 0 if stats is None else stats.count
 
     def get_operation_success_rate(self, operation):
         """Fraction of ``operation`` records that succeeded; 0.0 if never seen."""
+        self._check_ready()
         with self._lock:
             stats = self._get(operation)
             return 0.0 if stats is None else stats.success_count / stats.count
 
     def get_average_duration(self, operation):
         """Mean duration of ``operation`` in seconds; 0.0 if never seen."""
+        self._check_ready()
         with self._lock:
             stats = self._get(operation)
             return 0.0 if stats is None else stats.total_time / stats.count
 
     def get_total_data_size(self, operation):
         """Sum of ``data_size`` over ``operation`` records; 0 if never seen."""
+        self._check_ready()
         with self._lock:
             stats = self._get(operation)
             return 0 if stats is None else stats.total_size
 
     def get_metrics_count(self):
         """Number of retained records (at most ``max_metrics``)."""
-        return len(self._history)
+        self._check_ready()
+        with self._lock:
+            return len(self._history)
 
     def get_supported_operations(self):
         """Operation names recorded since creation or reset, in first-recorded order; [] if none."""
+        self._check_ready()
         with self._lock:
             return list(self._stats)
 
@@ -263,17 +318,66 @@ class SimpleMonitor:
         return render_text(self, prefix)
 
     def __repr__(self):
+        if not self._ready:
+            return "<SimpleMonitor, not initialised>"
         return (
             f"<SimpleMonitor: {len(self._stats)} operations, "
             f"{len(self._history)}/{self._max_metrics} records retained>"
         )
 
+    # -- pickling and copying ---------------------------------------------------
+
+    def __reduce__(self):
+        """Settings, per-operation totals and histograms, and the retained
+        history; restored without calling ``__init__`` of a subclass. The
+        format is shared with the Cython engine: ``{"settings": {...},
+        "operations": [(name, count, success_count, total_size, total_time,
+        min, max, {bucket index: count}, export counts)], "history":
+        [(timestamp, name, duration, success, data_size)]}``."""
+        return (copyreg.__newobj__, (type(self),), self._getstate())
+
+    def _getstate(self):
+        self._check_ready()
+        with self._lock:
+            operations = [
+                (op, s.count, s.success_count, s.total_size, s.total_time,
+                 s.min_duration, s.max_duration, dict(s.buckets), tuple(s.export_counts))
+                for op, s in self._stats.items()
+            ]
+            history = [(m.timestamp, m.operation, m.duration, m.success, m.data_size)
+                       for m in self._history]
+        return {
+            "settings": {"max_metrics": self._max_metrics, "clock": self._clock,
+                         "max_operations": self._max_operations},
+            "operations": operations,
+            "history": history,
+        }
+
+    def __setstate__(self, state):
+        """Restore a pickled or copied monitor into a fresh, uninitialised one;
+        TypeError on a monitor that was already initialised."""
+        if self._init_started:
+            raise TypeError("__setstate__ restores only a new, uninitialised SimpleMonitor")
+        SimpleMonitor.__init__(self, **state["settings"])
+        for (name, count, success_count, total_size, total_time, low, high,
+             buckets, exports) in state["operations"]:
+            if type(name) is not str or name in self._stats or len(exports) != len(EXPORT_BOUNDS) + 1:
+                raise ValueError("corrupt SimpleMonitor state")
+            stats = self._stats[name] = _OperationStats()
+            stats.count, stats.success_count, stats.total_size = count, success_count, total_size
+            stats.total_time, stats.min_duration, stats.max_duration = total_time, low, high
+            stats.buckets = dict(buckets)
+            stats.export_counts = list(exports)
+        for timestamp, name, duration, success, data_size in state["history"]:
+            self._history.append(PerformanceMetrics(timestamp, name, duration, success, data_size))
+
     # -- the private protocol of mooncake.monitor_views and mooncake.prometheus --
 
     def _metrics_len(self):
-        return len(self._history)
+        return self.get_metrics_count()
 
     def _metrics_item(self, index):
+        self._check_ready()
         with self._lock:
             n = len(self._history)
             if index < 0:
@@ -283,6 +387,7 @@ class SimpleMonitor:
             return self._history[index]
 
     def _metrics_slice(self, where):
+        self._check_ready()
         with self._lock:
             records = list(self._history)
         return records[where]
@@ -291,11 +396,13 @@ class SimpleMonitor:
         if not isinstance(operation, str):
             return None
         operation = str.__str__(operation)
+        self._check_ready()
         with self._lock:
             stats = self._stats.get(operation)
             return None if stats is None else stats.row()
 
     def _export_rows(self):
+        self._check_ready()
         with self._lock:
             return [
                 (op, s.count, s.success_count, s.total_size, s.total_time, tuple(s.export_counts))
