@@ -1,0 +1,205 @@
+"""The hit-ratio workload: every peer's miss ratio on every trace and capacity.
+
+``run(mode)`` replays each trace of ``bench.traces`` through every column of
+``bench.replay.ALL`` at capacities of 0.1%, 1% and 10% of the keyspace and
+returns the figures; ``write(data, out_dir)`` writes ``hitratio.md``,
+``hitratio.png`` (miss ratio against capacity, one panel per trace) and
+``hitratio.json``. Miss ratios are deterministic (seeded traces, no timing),
+so one run is the figure: no rounds, no spread.
+"""
+
+import json
+import os
+import time
+
+from . import harness, replay, traces
+
+#: Sizes per mode: the issue's (2M requests over 1M keys), and a CI smoke form.
+MODES = {
+    "full": dict(n_keys=1_000_000, n_requests=2_000_000),
+    "quick": dict(n_keys=20_000, n_requests=40_000),
+}
+
+#: The issue's targets for the proposed policy (percentage points of miss ratio).
+WITHIN_BEST_PEER = 0.01
+WITHIN_THEINE_ON_LOOPS = 0.05
+THEINE = "theine (W-TinyLFU)"
+
+
+def capacities(n_keys):
+    return [n_keys // 1000, n_keys // 100, n_keys // 10]
+
+
+def run(mode, columns=None):
+    """Miss ratios ``{trace: {capacity: {column: ratio}}}`` plus the run's
+    configuration, versions and seconds spent per column."""
+    cfg = dict(MODES[mode], mode=mode)
+    n_keys, n_requests = cfg["n_keys"], cfg["n_requests"]
+    cfg["capacities"] = capacities(n_keys)
+    cfg["seed"] = traces.SEED
+    columns = replay.ALL if columns is None else columns
+    ratios, seconds = {}, {c.name: 0.0 for c in columns}
+    for trace in traces.suite(n_keys, n_requests, scale=n_requests / 2_000_000):
+        ratios[trace.name] = {}
+        for capacity in cfg["capacities"]:
+            keys = trace.keys(capacity)
+            row = ratios[trace.name][str(capacity)] = {}
+            for column in columns:
+                started = time.perf_counter()
+                row[column.name] = column.misses(keys, capacity) / len(keys)
+                seconds[column.name] += time.perf_counter() - started
+            harness.log(f"hitratio: {trace.name}, C={capacity:,}: " + ", ".join(
+                f"{name} {r:.4f}" for name, r in row.items()))
+        trace.release()
+    return {"config": cfg, "columns": [c.name for c in columns],
+            "peers": [p.name for p in replay.PEERS],
+            "versions": {c.name: c.version() for c in columns if c.package},
+            "simulated": [c.name for c in columns if c.simulated],
+            "miss_ratio": ratios, "seconds": seconds}
+
+
+def verdicts(data, policy=replay.PROPOSED.name):
+    """Per trace and capacity: the best peer's ratio and whether ``policy`` meets
+    the issue's targets there; and every column's average over the suite."""
+    rows, sums, n = [], {}, 0
+    for trace, by_capacity in data["miss_ratio"].items():
+        for capacity, row in by_capacity.items():
+            peers = {p: row[p] for p in data["peers"] if p in row}
+            best = min(peers, key=peers.get)
+            mine = row.get(policy)
+            ok = mine is not None and mine <= peers[best] + WITHIN_BEST_PEER
+            if trace.startswith("loop") and THEINE in row and mine is not None:
+                ok = ok or mine <= row[THEINE] + WITHIN_THEINE_ON_LOOPS
+            rows.append((trace, capacity, best, peers[best], mine, ok))
+            for name, r in row.items():
+                sums[name] = sums.get(name, 0.0) + r
+            n += 1
+    return rows, {name: s / n for name, s in sums.items()}
+
+
+#: The README's summary: one column per policy (cachebox's LRU and lru-dict
+#: evict as cachetools LRU does, cachebox's LFU nearly as cachetools LFU does;
+#: the full table shows them).
+SUMMARY = [("mooncake", "mooncake"), ("SIEVE (paper)", "SIEVE (paper) *"),
+           ("cachetools LRU", "LRU"), ("cachetools LFU", "LFU"), ("cachetools FIFO", "FIFO"),
+           ("theine (W-TinyLFU)", "theine"), ("W-TinyLFU-SIEVE (proposed)", "proposed *"),
+           ("Belady MIN", "Belady")]
+
+
+def summary_table(data):
+    """A narrower table for the README: one column per policy."""
+    cols = [(name, label) for name, label in SUMMARY if name in data["columns"]]
+    out = ["| trace | C | " + " | ".join(label for _, label in cols) + " |",
+           "|---|---:|" + "---:|" * len(cols)]
+    for trace, by_capacity in data["miss_ratio"].items():
+        for capacity, row in by_capacity.items():
+            out.append(f"| {trace} | {int(capacity):,} | " + " | ".join(
+                f"{row[name]:.4f}" for name, _ in cols) + " |")
+    _, means = verdicts(data)
+    out.append("| **average** | | " + " | ".join(f"{means[name]:.4f}" for name, _ in cols) + " |")
+    return "\n".join(out)
+
+
+def markdown(data):
+    cols = data["columns"]
+    cfg = data["config"]
+    out = [f"# Miss ratio by trace and capacity ({cfg['mode']} run)", "",
+           f"Seeded traces (seed {cfg['seed']}) of {cfg['n_requests']:,} requests over "
+           f"{cfg['n_keys']:,} keys; each request is a get, and a put on a miss. Miss ratio, "
+           "lower is better; **bold**: the best library peer. Belady MIN is the offline "
+           "bound; columns marked * are simulated by `bench/policies.py`.", ""]
+    head = ["trace", "C"] + [c + (" *" if c in data["simulated"] else "") for c in cols]
+    out += ["| " + " | ".join(head) + " |", "|---|---:|" + "---:|" * len(cols)]
+    rows, means = verdicts(data)
+    best_of = {(t, c): b for t, c, b, _, _, _ in rows}
+    for trace, by_capacity in data["miss_ratio"].items():
+        for capacity, row in by_capacity.items():
+            cells = []
+            for name in cols:
+                cell = f"{row[name]:.4f}" if name in row else "–"
+                cells.append(f"**{cell}**" if name == best_of[(trace, capacity)] else cell)
+            out.append(f"| {trace} | {int(capacity):,} | " + " | ".join(cells) + " |")
+    out.append("| **average** | | " + " | ".join(
+        f"{means[c]:.4f}" if c in means else "–" for c in cols) + " |")
+    policy = replay.PROPOSED.name
+    if any(policy in row for by_c in data["miss_ratio"].values() for row in by_c.values()):
+        met = sum(ok for *_, ok in rows)
+        lowest = min((m, c) for c, m in means.items() if c != replay.BELADY.name)[1]
+        out += ["", f"{policy} against the issue's targets (within {WITHIN_BEST_PEER * 100:.0f} pp "
+                f"of the best peer; loops: or within {WITHIN_THEINE_ON_LOOPS * 100:.0f} pp of "
+                f"theine): met on {met} of {len(rows)} rows; lowest average: "
+                f"{'yes' if lowest == policy else 'no (' + lowest + ')'}.", "",
+                "| trace | C | best peer | its ratio | proposed | Δ pp | target |",
+                "|---|---:|---|---:|---:|---:|---|"]
+        for trace, capacity, best, ratio, mine, ok in rows:
+            out.append(f"| {trace} | {int(capacity):,} | {best} | {ratio:.4f} | {mine:.4f} | "
+                       f"{(mine - ratio) * 100:+.2f} | {'met' if ok else 'MISSED'} |")
+    out += ["", "## Summary (one column per policy, for the README)", "", summary_table(data)]
+    versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items())
+    out += ["", f"Versions: {versions}. Seconds per column: " + ", ".join(
+        f"{k} {v:.0f}" for k, v in data["seconds"].items()) + "."]
+    return "\n".join(out)
+
+
+#: One colour per policy family; identical policies (the LRUs, the LFUs) get
+#: different dashes so a line hidden under another still shows.
+CHART_STYLES = {
+    "mooncake": dict(color="black", linewidth=2.5),
+    "SIEVE (paper)": dict(color="tab:grey", linewidth=1.5),
+    "cachetools LRU": dict(color="tab:blue"),
+    "cachebox LRU": dict(color="tab:blue", linestyle="--"),
+    "lru-dict": dict(color="tab:blue", linestyle=":"),
+    "cachetools LFU": dict(color="tab:green"),
+    "cachebox LFU": dict(color="tab:green", linestyle="--"),
+    "cachetools FIFO": dict(color="tab:orange"),
+    "theine (W-TinyLFU)": dict(color="tab:purple", linewidth=2),
+    "W-TinyLFU-SIEVE (proposed)": dict(color="tab:red", linewidth=2.5, linestyle="--"),
+    "Belady MIN": dict(color="grey", linestyle=":"),
+}
+
+
+def chart(data, path):
+    """Miss ratio against capacity (log x), one panel per trace, one line per column."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    trace_names = list(data["miss_ratio"])
+    fig, axes = plt.subplots(2, (len(trace_names) + 1) // 2, figsize=(16, 9), squeeze=False)
+    styles = {name: dict(color="tab:grey") for name in data["columns"]}
+    styles.update(CHART_STYLES)
+    for ax, trace in zip(axes.flat, trace_names):
+        by_capacity = data["miss_ratio"][trace]
+        xs = [int(c) for c in by_capacity]
+        for name in data["columns"]:
+            ax.plot(xs, [by_capacity[c][name] for c in by_capacity], marker="o", markersize=3,
+                    label=name, **styles[name])
+        ax.set_xscale("log")
+        ax.set_title(trace)
+        ax.set_xlabel("capacity (entries)")
+        ax.set_ylabel("miss ratio")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(trace_names):]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=6, fontsize=9)
+    cfg = data["config"]
+    fig.suptitle(f"Miss ratio against capacity ({cfg['n_requests']:,} requests over "
+                 f"{cfg['n_keys']:,} keys; lower is better)")
+    fig.tight_layout(rect=(0, 0.08, 1, 0.96))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write(data, out_dir):
+    """Write ``hitratio.md``, ``hitratio.png`` and ``hitratio.json``; returns the Markdown."""
+    os.makedirs(out_dir, exist_ok=True)
+    text = markdown(data)
+    with open(os.path.join(out_dir, "hitratio.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(out_dir, "hitratio.json"), "w") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+    chart(data, os.path.join(out_dir, "hitratio.png"))
+    return text
