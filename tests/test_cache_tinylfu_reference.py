@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FakeClock
+from conftest import IMPLS, FakeClock, implementation
 
 MASK32 = 0xFFFFFFFF
 MASK64 = 0xFFFFFFFFFFFFFFFF
@@ -307,3 +307,22 @@ def test_sketch_and_ghosts_cost_at_most_8_bytes_per_unit_of_maxsize(cache_cls):
         assert 6 * 100_000 < grown - plain <= 8 * 100_000
     else:  # the twin keeps a byte per counter: readable, not small
         assert grown - plain > 4 * 100_000
+
+
+@pytest.mark.parametrize("impl_name", [name for name in IMPLS if name == "c"])  # the twin: too slow
+def test_a_cache_above_the_eager_bound_builds_its_policy_when_it_first_fills(impl_name):
+    from mooncake.pure.tinylfu import EAGER_MAXSIZE
+
+    maxsize = EAGER_MAXSIZE + 1
+    cache = implementation("cache", impl_name).SimpleMooncake(maxsize, access_log_size=0)
+    cache.put_many((k, None) for k in range(maxsize))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        cache.put("new", 1)  # the first eviction builds the sketch and ghosts
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache.get("new") == 1
+    assert len(cache) == maxsize and cache.get_stats()["evictions"] == 1
+    assert 6 * maxsize < grown <= 8 * maxsize

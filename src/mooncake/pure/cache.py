@@ -359,7 +359,7 @@ class SimpleMooncake:
             self._maxmemory is not None and self._memory + extra_bytes > self._maxmemory)
 
     def _make_room(self, extra_entries, extra_bytes, spared, now, graveyard):
-        """Free room for what a put adds: expired entries first, then SIEVE victims."""
+        """Free room for what a put adds: expired entries first, then the policy's victims."""
         if not self._over_budget(extra_entries, extra_bytes):
             return
         self._purge_expired(now, graveyard)
@@ -405,7 +405,7 @@ class SimpleMooncake:
         The entry is live while ``now < put_time + ttl``: ``ttl <= 0`` stores
         nothing and removes any older value of the key; ``math.inf`` never
         expires. Overwriting a key never evicts for ``maxsize``. When the cache
-        is full, expired entries go first, then SIEVE victims. With
+        is full, expired entries go first, then the policy's victims. With
         ``maxmemory``, a value weighing more than the whole budget is refused:
         put returns False and changes nothing. Unhashable key or non-real ttl:
         TypeError; NaN ttl: ValueError; the cache is then unchanged.
