@@ -308,7 +308,7 @@ def test_clear_removes_entries_but_keeps_counters(make_cache):
 
 
 def test_maxsize_evicts_unvisited_before_visited(make_cache):
-    cache = make_cache(3)
+    cache = make_cache(3, policy="sieve")
     for key in "abc":
         cache.put(key, key)
     cache.get("a")
@@ -318,7 +318,7 @@ def test_maxsize_evicts_unvisited_before_visited(make_cache):
 
 
 def test_sieve_hand_moves_on_after_an_eviction(make_cache):
-    cache = make_cache(3)
+    cache = make_cache(3, policy="sieve")
     for key in "abc":
         cache.put(key, key)
     cache.get("a")

@@ -21,7 +21,7 @@ def watched(make_cache, events):
 
 
 def test_each_reason_is_reported_once(watched, events, clock):
-    cache = watched(2)
+    cache = watched(2, policy="sieve")  # SIEVE: d evicts b, the oldest unvisited
     cache.put("a", 1, ttl=1)
     cache.put("a", 2, ttl=1)  # replaced
     clock.advance(1)

@@ -80,6 +80,7 @@ def _run_on_cache(make_cache, capacity, trace):
     evicted = []
     cache = make_cache(
         maxsize=capacity,
+        policy="sieve",
         on_remove=lambda key, value, reason: reason == "evicted" and evicted.append(key),
     )
     for op, key in trace:

@@ -10,6 +10,10 @@ Layout (all buffers from PyMem_*, so tracemalloc sees them):
              an index that moves towards newer entries and wraps around.
              A removal leaves a hole (key NULL); holes are squeezed out when
              the array is rebuilt, which also shrinks a table that emptied.
+``admission`` W-TinyLFU-SIEVE's sketch and ghosts (bench/POLICY.md), for a
+             bounded cache with ``policy="tinylfu"``; NULL otherwise. The
+             records below ``boundary`` are then main, a SIEVE queue with the
+             hand; the newer ones the window, a FIFO.
 ``heap``     a binary min-heap of entry indices ordered by ``heap_key``; each
              entry knows its heap position, so removal is O(log n). Entries
              that never expire stay out of it.
@@ -45,7 +49,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport Py_EQ, PyObject, PyObject_RichCompareBool
 from cpython.ref cimport Py_DECREF, Py_INCREF
 from cpython.unicode cimport PyUnicode_CheckExact
-from libc.math cimport INFINITY, NAN, isnan
+from libc.math cimport INFINITY, NAN, isnan, rint
 from libc.stdint cimport int32_t, uint32_t, uint64_t
 from libc.string cimport memset
 
@@ -78,6 +82,7 @@ from mooncake.arguments import (
     check_maxsize,
     check_monitor,
     check_optional_callable,
+    check_policy,
     clock_seconds,
     entry_size,
     measured_bytes,
@@ -133,11 +138,21 @@ cdef extern from *:
     #define MC_VISITED 1u
     #define MC_HITS_MAX 0xFFFFFFFDu  /* access_count saturates at 2**31 - 2 */
     #define MC_MAX_SLOTS ((Py_ssize_t)1 << 30)
+    #define MC_SLOT_MIX 0x9E3779B97F4A7C15ULL
+    #define MC_FINGERPRINT_MIX 0xD6E8FEB86659FD93ULL
+    #define MC_HALF_MASK 0x7777777777777777ULL
+    #define MC_EAGER_MAXSIZE ((Py_ssize_t)1 << 20)
     """
     const uint32_t NOT_IN_HEAP "MC_NOT_IN_HEAP"
     const uint32_t VISITED "MC_VISITED"
     const uint32_t HITS_MAX "MC_HITS_MAX"
     const Py_ssize_t MAX_SLOTS "MC_MAX_SLOTS"
+    const uint64_t SLOT_MIX "MC_SLOT_MIX"
+    const uint64_t FINGERPRINT_MIX "MC_FINGERPRINT_MIX"
+    const uint64_t HALF_MASK "MC_HALF_MASK"
+    # Up to this maxsize the admission state is built with the cache; above
+    # it, when the cache first fills (as mooncake.pure.tinylfu.EAGER_MAXSIZE).
+    const Py_ssize_t EAGER_MAXSIZE "MC_EAGER_MAXSIZE"
 
 cdef object _MISSING = object()
 
@@ -309,6 +324,188 @@ cdef class SimpleMooncake
 
 
 # ----------------------------------------------------------------------
+# W-TinyLFU-SIEVE's admission state: a 4-bit count-min sketch and two ghosts
+# of fingerprints (specification and reference model: bench/POLICY.md and
+# bench/policies.py; the pure twin's mooncake/pure/tinylfu.py). Every slot and
+# fingerprint comes from the key's hash, so the twins decide alike.
+
+ctypedef struct Ghost:
+    # Two generations of fingerprints in open-addressing tables (0: empty).
+    uint32_t *young
+    uint32_t *old
+    Py_ssize_t young_len
+
+
+ctypedef struct Admission:
+    uint64_t *sketch          # 4 rows of row_words words, 16 4-bit counters a word
+    Py_ssize_t width          # counters per row
+    Py_ssize_t row_words
+    Py_ssize_t additions      # increments since the last halving
+    Py_ssize_t sample         # halve every counter after this many increments
+    Py_ssize_t maxsize
+    Py_ssize_t window_max     # the window's share (clamped to 1 .. maxsize - 1 when used)
+    Py_ssize_t window_step
+    Py_ssize_t ghost_per_gen  # fingerprints a generation holds before it ages
+    Py_ssize_t ghost_slots    # slots per generation's table (> ghost_per_gen)
+    uint32_t *ghost_block     # the four tables, one allocation
+    Ghost rejected            # candidates the sketch turned away lately
+    Ghost evicted             # main's victims lately
+
+
+cdef Admission *admission_new(Py_ssize_t maxsize) except NULL:
+    """The state for a cache of ``maxsize`` entries (1 .. MAX_SLOTS, checked
+    by the caller: no product below can overflow)."""
+    cdef Admission *a = <Admission *>PyMem_Malloc(sizeof(Admission))
+    cdef Py_ssize_t ghost_keys
+    if a == NULL:
+        raise MemoryError()
+    a.maxsize = maxsize
+    a.width = max(<Py_ssize_t>16, maxsize * 13 // 4)
+    a.row_words = (a.width + 15) // 16
+    a.sample = max(<Py_ssize_t>16, 10 * maxsize)
+    ghost_keys = max(<Py_ssize_t>2, maxsize // 10)
+    a.ghost_per_gen = max(<Py_ssize_t>1, ghost_keys // 2)
+    a.ghost_slots = a.ghost_per_gen * 3 // 2 + 1
+    a.sketch = <uint64_t *>PyMem_Malloc(4 * a.row_words * sizeof(uint64_t))
+    a.ghost_block = <uint32_t *>PyMem_Malloc(4 * a.ghost_slots * sizeof(uint32_t))
+    if a.sketch == NULL or a.ghost_block == NULL:
+        admission_free(a)
+        raise MemoryError()
+    admission_reset(a)
+    return a
+
+
+cdef void admission_free(Admission *a) noexcept:
+    if a != NULL:
+        PyMem_Free(a.sketch)
+        PyMem_Free(a.ghost_block)
+        PyMem_Free(a)
+
+
+cdef void admission_reset(Admission *a) noexcept nogil:
+    """Counters, ghosts and the window's share back to their initial state."""
+    memset(a.sketch, 0, 4 * a.row_words * sizeof(uint64_t))
+    memset(a.ghost_block, 0, 4 * a.ghost_slots * sizeof(uint32_t))
+    a.additions = 0
+    a.rejected.young = a.ghost_block
+    a.rejected.old = a.ghost_block + a.ghost_slots
+    a.evicted.young = a.ghost_block + 2 * a.ghost_slots
+    a.evicted.old = a.ghost_block + 3 * a.ghost_slots
+    a.rejected.young_len = 0
+    a.evicted.young_len = 0
+    # rint rounds half to even, as Python's round() in the reference model.
+    a.window_max = max(<Py_ssize_t>1, <Py_ssize_t>rint(0.01 * <double>a.maxsize))
+    a.window_step = max(<Py_ssize_t>1, a.maxsize * 2 // 1000)
+
+
+cdef inline void sketch_increment(Admission *a, Py_hash_t key_hash) noexcept nogil:
+    """Add one to the key's four counters (saturating at 15); every
+    ``sample`` increments, halve them all (TinyLFU's reset)."""
+    cdef uint64_t h = <uint64_t>key_hash * SLOT_MIX
+    cdef uint32_t slot_hash, step
+    cdef uint64_t *row = a.sketch
+    cdef uint64_t *word
+    cdef uint64_t slot
+    cdef unsigned int shift
+    cdef int i
+    h ^= h >> 32
+    slot_hash = <uint32_t>h
+    step = <uint32_t>(h >> 32) | 1
+    for i in range(4):
+        slot = (<uint64_t>slot_hash * <uint64_t>a.width) >> 32
+        word = &row[slot >> 4]
+        shift = <unsigned int>(slot & 15) << 2
+        if ((word[0] >> shift) & 15) != 15:
+            word[0] += <uint64_t>1 << shift
+        row += a.row_words
+        slot_hash += step  # wraps mod 2**32, as the model's double hash
+    a.additions += 1
+    if a.additions >= a.sample:
+        sketch_halve(a)
+
+
+cdef void sketch_halve(Admission *a) noexcept nogil:
+    cdef Py_ssize_t i
+    a.additions = 0
+    for i in range(4 * a.row_words):
+        a.sketch[i] = (a.sketch[i] >> 1) & HALF_MASK
+
+
+cdef unsigned int sketch_estimate(Admission *a, Py_hash_t key_hash) noexcept nogil:
+    """The smallest of the key's four counters."""
+    cdef uint64_t h = <uint64_t>key_hash * SLOT_MIX
+    cdef uint32_t slot_hash, step
+    cdef uint64_t *row = a.sketch
+    cdef uint64_t slot
+    cdef unsigned int low = 15, c
+    cdef int i
+    h ^= h >> 32
+    slot_hash = <uint32_t>h
+    step = <uint32_t>(h >> 32) | 1
+    for i in range(4):
+        slot = (<uint64_t>slot_hash * <uint64_t>a.width) >> 32
+        c = <unsigned int>((row[slot >> 4] >> ((slot & 15) << 2)) & 15)
+        if c < low:
+            low = c
+        row += a.row_words
+        slot_hash += step
+    return low
+
+
+cdef inline uint32_t fingerprint(Py_hash_t key_hash) noexcept nogil:
+    """A ghost's 32-bit fingerprint of a key's hash; 0 (an empty slot) is stored as 1."""
+    cdef uint64_t f = <uint64_t>key_hash * FINGERPRINT_MIX
+    cdef uint32_t folded = <uint32_t>(f ^ (f >> 32))
+    return folded if folded != 0 else 1
+
+
+cdef bint table_has(uint32_t *table, Py_ssize_t slots, uint32_t f) noexcept nogil:
+    cdef Py_ssize_t i = <Py_ssize_t>((<uint64_t>f * <uint64_t>slots) >> 32)
+    while table[i] != 0:
+        if table[i] == f:
+            return True
+        i += 1
+        if i == slots:
+            i = 0
+    return False
+
+
+cdef bint ghost_has(Admission *a, Ghost *g, uint32_t f) noexcept nogil:
+    return table_has(g.young, a.ghost_slots, f) or table_has(g.old, a.ghost_slots, f)
+
+
+cdef void ghost_add(Admission *a, Ghost *g, uint32_t f) noexcept nogil:
+    """Remember ``f`` in the young generation; a full one becomes the old
+    (the older is forgotten). A table never fills: ghost_per_gen < ghost_slots."""
+    cdef Py_ssize_t i = <Py_ssize_t>((<uint64_t>f * <uint64_t>a.ghost_slots) >> 32)
+    cdef uint32_t *aged
+    while g.young[i] != 0:
+        if g.young[i] == f:
+            return
+        i += 1
+        if i == a.ghost_slots:
+            i = 0
+    g.young[i] = f
+    g.young_len += 1
+    if g.young_len >= a.ghost_per_gen:
+        aged = g.old
+        g.old = g.young
+        g.young = aged
+        memset(aged, 0, a.ghost_slots * sizeof(uint32_t))
+        g.young_len = 0
+
+
+cdef void adapt_window(Admission *a, Py_hash_t key_hash) noexcept nogil:
+    """A new key arrives: grow the window if the filter turned it away lately,
+    shrink it if main evicted it lately (ARC's rule for W-TinyLFU's window)."""
+    cdef uint32_t f = fingerprint(key_hash)
+    if ghost_has(a, &a.rejected, f):
+        a.window_max = min(a.maxsize - 1, a.window_max + a.window_step)
+    elif ghost_has(a, &a.evicted, f):
+        a.window_max = max(<Py_ssize_t>1, a.window_max - a.window_step)
+
+
+# ----------------------------------------------------------------------
 # The lookup and store paths, as module-level inline functions: a cdef method
 # of a class that may be subclassed is called through its vtable, which the C
 # compiler cannot inline; these calls run on every get and put.
@@ -415,6 +612,8 @@ cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now
     if e.hits_visited < HITS_MAX:
         e.hits_visited += 2
     e.hits_visited |= VISITED
+    if self.admission != NULL:
+        sketch_increment(self.admission, e.hash)
     if self.log_capacity and (self.log_len < self.log_ring or self.log_ring == self.log_capacity
                               or _grow_log(self)):
         slot = &self.log[self.log_next]
@@ -486,6 +685,9 @@ cdef inline int _put(SimpleMooncake self, object key, Py_hash_t h, object value,
             self._maybe_shrink()
         return 0
     if ix < 0:
+        if self.admission != NULL:
+            adapt_window(self.admission, h)
+            sketch_increment(self.admission, h)
         self._make_room(1, size, -1, now, grave)
         self._insert(key, h, value, now, seconds, size)
         return 0
@@ -505,6 +707,8 @@ cdef inline int _put(SimpleMooncake self, object key, Py_hash_t h, object value,
     e.expires = now + seconds
     e.ttl = seconds
     e.hits_visited = VISITED
+    if self.admission != NULL:
+        sketch_increment(self.admission, h)
     self._schedule(ix, now)
     return 0
 
@@ -533,10 +737,13 @@ cdef class SimpleMooncake:
     """A key/value cache with a TTL per key and an optional size bound.
 
     ``SimpleMooncake(maxsize=None, *, clock=None, access_log_size=10000,
-    on_remove=None, maxmemory=None, getsizeof=None, monitor=None)``
+    on_remove=None, maxmemory=None, getsizeof=None, monitor=None, policy=None)``
 
     ``maxsize``: None (unbounded) or an int >= 1; when a new key would exceed
-    it, expired entries go first, then one victim chosen by SIEVE.
+    it, expired entries go first, then one victim chosen by ``policy``.
+    ``policy``: ``"tinylfu"`` (W-TinyLFU-SIEVE, the default), ``"sieve"``, or
+    None for the default (``"sieve"`` when ``maxmemory`` is set). Not a str:
+    TypeError; an unknown name, or ``"tinylfu"`` with ``maxmemory``: ValueError.
     ``clock``: None for the built-in monotonic clock, or a zero-argument
     callable returning seconds; every expiry decision uses its readings.
     ``access_log_size``: how many recent get hits ``access_log`` keeps (0: none).
@@ -561,6 +768,11 @@ cdef class SimpleMooncake:
     cdef uint32_t *heap
     cdef Py_ssize_t heap_len
     cdef Py_ssize_t hand           # SIEVE hand: 0 or a live record, the next to consider
+    cdef bint tinylfu              # W-TinyLFU-SIEVE evicts (a bounded cache, policy "tinylfu")
+    cdef Py_ssize_t boundary       # with tinylfu: records below it are main, the others the window
+    cdef Py_ssize_t n_main         # live records below boundary
+    cdef Py_ssize_t n_window       # live records from boundary on
+    cdef Admission *admission      # sketch and ghosts; NULL until built (see EAGER_MAXSIZE)
     cdef uint64_t version          # bumped by every change of the table's layout
 
     cdef LogItem *log
@@ -584,6 +796,7 @@ cdef class SimpleMooncake:
     cdef double wall_offset
     cdef readonly object maxsize
     cdef readonly object maxmemory
+    cdef readonly str policy
     cdef object clock
     cdef object on_remove
     cdef object getsizeof
@@ -596,19 +809,21 @@ cdef class SimpleMooncake:
         self.sizes = NULL
         self.heap = NULL
         self.log = NULL
+        self.admission = NULL
         self.maxsize_ = -1
         self.maxmemory_ = -1
         if self._allocate(MIN_SLOTS) < 0:
             raise MemoryError()
 
     def __init__(self, maxsize=None, *, clock=None, access_log_size=10000,
-                 on_remove=None, maxmemory=None, getsizeof=None, monitor=None):
+                 on_remove=None, maxmemory=None, getsizeof=None, monitor=None, policy=None):
         cdef Py_ssize_t log_size
         if self.init_started:
             raise TypeError(f"{type(self).__name__}.__init__ may run only once; create a new cache instead")
         self.init_started = True
         self.maxsize = check_maxsize(maxsize)
         self.maxmemory = check_maxmemory(maxmemory)
+        self.policy = check_policy(policy, self.maxmemory)
         self.clock = check_clock(clock)
         log_size = check_access_log_size(access_log_size)
         self.on_remove = check_optional_callable("on_remove", on_remove)
@@ -622,6 +837,9 @@ cdef class SimpleMooncake:
         self.log_capacity = log_size  # the ring itself grows as hits come
         if self.maxsize is not None:
             self.maxsize_ = self.maxsize
+            self.tinylfu = self.policy == "tinylfu"
+            if self.tinylfu and self.maxsize_ <= EAGER_MAXSIZE:
+                self.admission = admission_new(self.maxsize_)
         self.wall_offset = _wall_offset(mc_monotonic() if self.clock is None else _read_clock(self.clock))
         self.initialized = True
 
@@ -633,6 +851,7 @@ cdef class SimpleMooncake:
         PyMem_Free(self.sizes)
         PyMem_Free(self.heap)
         PyMem_Free(self.log)
+        admission_free(self.admission)
 
     cdef void _drop_references(self) noexcept:
         """Empty the table and the access log, then drop what they held.
@@ -657,6 +876,7 @@ cdef class SimpleMooncake:
         self.live = 0
         self.heap_len = 0
         self.hand = 0
+        self.boundary = self.n_main = self.n_window = 0
         self.memory = 0
         if self.indices != NULL:
             memset(self.indices, 0xFF, (self.mask + 1) * sizeof(int32_t))
@@ -713,6 +933,7 @@ cdef class SimpleMooncake:
         self.live = 0
         self.heap_len = 0
         self.hand = 0
+        self.boundary = self.n_main = self.n_window = 0
         self.memory = 0
         self.version += 1
         return 0
@@ -720,8 +941,9 @@ cdef class SimpleMooncake:
     cdef int _rebuild(self, Py_ssize_t needed) except -1:
         """Squeeze out holes, in place, and resize for ``needed`` live entries.
 
-        Keeps the records' order (the SIEVE queue), remaps heap positions and
-        the hand. Runs no Python code; MemoryError leaves the table as it was.
+        Keeps the records' order (the SIEVE queue), remaps heap positions, the
+        hand and the window's boundary (each to the new place of the first
+        live record at or after it, or to the end). Runs no Python code; MemoryError leaves the table as it was.
 
         Implementation note: the record array is compacted in place and
         resized with realloc, never copied into a second buffer. Large blocks
@@ -730,7 +952,7 @@ cdef class SimpleMooncake:
         resident memory stays close to the records actually held.
         """
         cdef Py_ssize_t nslots = MIN_SLOTS
-        cdef Py_ssize_t cap, i, j, slot, old_hand
+        cdef Py_ssize_t cap, i, j, slot, old_hand, old_boundary
         cdef size_t perturb
         cdef int32_t *indices
         cdef Entry *e
@@ -749,7 +971,9 @@ cdef class SimpleMooncake:
             raise MemoryError()
         memset(indices, 0xFF, nslots * sizeof(int32_t))
         old_hand = self.hand
+        old_boundary = self.boundary
         self.hand = 0
+        self.boundary = 0
         j = 0
         for i in range(self.nentries):
             e = &self.entries[i]
@@ -757,6 +981,8 @@ cdef class SimpleMooncake:
                 continue
             if i < old_hand:
                 self.hand = j + 1
+            if i < old_boundary:
+                self.boundary = j + 1
             if j != i:  # j <= i: moving records down never overwrites one unread
                 self.entries[j] = e[0]
                 if self.sizes != NULL:
@@ -916,12 +1142,18 @@ cdef class SimpleMooncake:
         e.value = NULL
         self.live -= 1
         self.version += 1
+        if self.tinylfu:
+            if ix < self.boundary:
+                self.n_main -= 1
+            else:
+                self.n_window -= 1
         if ix == self.hand:
             # Implementation note: as in the SIEVE paper, the hand moves to
-            # the next newer entry, or back to the oldest when there is none.
-            # Left on the hole, it would reach entries appended later before
-            # the older ones, and evict the newest entry first.
-            self.hand = self._next_live_or_oldest(ix + 1)
+            # the next newer entry (of main, with tinylfu), or back to the
+            # oldest when there is none. Left on the hole, it would reach
+            # entries appended later before the older ones, and evict the
+            # newest entry first.
+            self.hand = self._next_live_or_oldest(ix + 1, self.boundary if self.tinylfu else self.nentries)
 
     cdef int _insert(self, object key, Py_hash_t h, object value, double now, double ttl,
                      Py_ssize_t size) except -1:
@@ -947,6 +1179,8 @@ cdef class SimpleMooncake:
         self.indices[self._free_slot(h)] = <int32_t>ix
         self.nentries += 1
         self.live += 1
+        if self.tinylfu:
+            self.n_window += 1  # every new record joins the window
         self.version += 1
         self._schedule(ix, now)
         return 0
@@ -972,15 +1206,16 @@ cdef class SimpleMooncake:
         mc_counter_add(&self.expirations, <uint64_t>k)
         return k
 
-    cdef Py_ssize_t _sieve_victim(self, Py_ssize_t spared) noexcept nogil:
-        """Walk the hand from older to newer records, wrapping around, clearing
-        visited bits, and return the first record not visited (never ``spared``,
-        the record a put is writing). The hand is left on the victim, so that
-        removing it moves the hand on as the paper's does (see ``_remove``)."""
+    cdef Py_ssize_t _sieve_victim(self, Py_ssize_t spared, Py_ssize_t end) noexcept nogil:
+        """Walk the hand from older to newer records below ``end``, wrapping
+        around, clearing visited bits, and return the first record not visited
+        (never ``spared``, the record a put is writing; one must exist). The
+        hand is left on the victim, so that removing it moves the hand on as
+        the paper's does (see ``_remove``)."""
         cdef Py_ssize_t i = self.hand
         cdef Entry *e
         while True:
-            if i >= self.nentries:
+            if i >= end:
                 i = 0
             e = &self.entries[i]
             if e.key != NULL and i != spared:
@@ -991,9 +1226,9 @@ cdef class SimpleMooncake:
                     return i
             i += 1
 
-    cdef inline Py_ssize_t _next_live_or_oldest(self, Py_ssize_t i) noexcept nogil:
-        """The first live record at ``i`` or newer; 0 (the oldest end) if none."""
-        while i < self.nentries:
+    cdef inline Py_ssize_t _next_live_or_oldest(self, Py_ssize_t i, Py_ssize_t end) noexcept nogil:
+        """The first live record at ``i`` or newer, below ``end``; 0 (the oldest end) if none."""
+        while i < end:
             if self.entries[i].key != NULL:
                 return i
             i += 1
@@ -1007,15 +1242,75 @@ cdef class SimpleMooncake:
 
     cdef int _make_room(self, Py_ssize_t extra_entries, Py_ssize_t extra_bytes, Py_ssize_t spared,
                         double now, Graveyard *grave) except -1:
-        """Free room for what a put adds: expired entries first, then SIEVE victims."""
+        """Free room for what a put adds: expired entries first, then the policy's victims."""
         if not self._over_budget(extra_entries, extra_bytes):
             return 0
         self._purge_expired(now, grave)
+        if self.tinylfu:
+            # Only a new key can be over a count-only budget: one removal.
+            if self._over_budget(extra_entries, extra_bytes):
+                if self.admission == NULL:
+                    # live >= maxsize_ here, so maxsize_ < MAX_SLOTS: the sizes cannot overflow.
+                    self.admission = admission_new(self.maxsize_)
+                grave_reserve(grave, 1)
+                self._evict_tinylfu(grave)
+            return 0
         while self._over_budget(extra_entries, extra_bytes) and self.live > (spared >= 0):
             grave_reserve(grave, 1)
-            self._remove(self._sieve_victim(spared), grave, REASON_EVICTED)
+            self._remove(self._sieve_victim(spared, self.nentries), grave, REASON_EVICTED)
             mc_counter_add(&self.evictions, 1)
         return 0
+
+    cdef inline Py_ssize_t _oldest_window(self) noexcept nogil:
+        """The first live record at or after the boundary (the window holds one)."""
+        cdef Py_ssize_t i = self.boundary
+        while self.entries[i].key == NULL:
+            i += 1
+        return i
+
+    cdef void _evict_tinylfu(self, Graveyard *grave) noexcept:
+        """One removal for a new key (bench/POLICY.md, make_room): the window's
+        overflow joins main while main has room; then the window's oldest
+        record (the candidate) displaces main's SIEVE victim if the sketch
+        says it is more frequent, else is evicted itself; or, with the window
+        within its share, main gives up its victim. Moving the boundary moves
+        no record. The graveyard has room for one removal."""
+        cdef Admission *a = self.admission
+        cdef Py_ssize_t window_max = max(<Py_ssize_t>1, min(self.maxsize_ - 1, a.window_max))
+        cdef Py_ssize_t main_max = self.maxsize_ - window_max
+        cdef Py_ssize_t w = self.n_window + 1  # the incoming key counts as a window record
+        cdef Py_ssize_t c, v
+        while w > window_max and self.n_main < main_max:
+            self.boundary = self._oldest_window() + 1
+            self.n_window -= 1
+            self.n_main += 1
+            w -= 1
+        if self.n_main == 0:  # maxsize 1: the window is everything
+            self._reject(self._oldest_window(), grave)
+        elif w > window_max:
+            c = self._oldest_window()
+            v = self._sieve_victim(-1, self.boundary)
+            if sketch_estimate(a, self.entries[c].hash) > sketch_estimate(a, self.entries[v].hash):
+                ghost_add(a, &a.evicted, fingerprint(self.entries[v].hash))
+                self._remove(v, grave, REASON_EVICTED)
+                mc_counter_add(&self.evictions, 1)
+                self.boundary = c + 1  # the candidate is now main's newest record
+                self.n_window -= 1
+                self.n_main += 1
+            else:
+                self._reject(c, grave)
+        else:
+            v = self._sieve_victim(-1, self.boundary)
+            ghost_add(a, &a.evicted, fingerprint(self.entries[v].hash))
+            self._remove(v, grave, REASON_EVICTED)
+            mc_counter_add(&self.evictions, 1)
+
+    cdef void _reject(self, Py_ssize_t c, Graveyard *grave) noexcept:
+        """Evict the window's oldest record ``c``; the window starts after it."""
+        ghost_add(self.admission, &self.admission.rejected, fingerprint(self.entries[c].hash))
+        self._remove(c, grave, REASON_EVICTED)
+        mc_counter_add(&self.evictions, 1)
+        self.boundary = c + 1
 
 
     # ------------------------------------------------------------------
@@ -1067,7 +1362,7 @@ cdef class SimpleMooncake:
         The entry is live while ``now < put_time + ttl``: ``ttl <= 0`` stores
         nothing and removes any older value of the key; ``math.inf`` never
         expires. Overwriting a key never evicts for ``maxsize``. When the cache
-        is full, expired entries go first, then SIEVE victims. With
+        is full, expired entries go first, then the policy's victims. With
         ``maxmemory``, a value weighing more than the whole budget is refused:
         put returns False and changes nothing. Unhashable key or non-real ttl:
         TypeError; NaN ttl: ValueError; the cache is then unchanged.
@@ -1294,7 +1589,10 @@ cdef class SimpleMooncake:
                     # Keep the big buffers, now empty.
                     memset(self.indices, 0xFF, (self.mask + 1) * sizeof(int32_t))
                     self.nentries = self.live = self.heap_len = self.hand = self.memory = 0
+                    self.boundary = self.n_main = self.n_window = 0
                     self.version += 1
+                if self.admission != NULL:
+                    admission_reset(self.admission)
         finally:
             grave_release(&grave, self.on_remove)
 
@@ -1584,6 +1882,7 @@ cdef class SimpleMooncake:
                 "on_remove": self.on_remove,
                 "maxmemory": self.maxmemory,
                 "getsizeof": self.getsizeof,
+                "policy": self.policy,
             },
             "monitor": self.monitor,  # attached last: the reload is not user traffic
             "entries": self._collect(3, False),

@@ -115,3 +115,23 @@ def entry_size(getsizeof, key, value):
     if size < 0:
         raise ValueError(f"getsizeof must return a size >= 0, got {size}")
     return int(size)
+
+
+#: The eviction policies a bounded cache can use (see README, "Eviction").
+POLICIES = ("tinylfu", "sieve")
+
+
+def check_policy(policy, maxmemory):
+    """The policy's name: ``"tinylfu"`` (W-TinyLFU-SIEVE), ``"sieve"``, or None
+    for the default, which is ``"tinylfu"`` unless a byte budget is set
+    (``maxmemory``: SIEVE, as the admission rule counts entries, not bytes).
+    Not a str: TypeError; another name, or ``"tinylfu"`` with ``maxmemory``: ValueError."""
+    if policy is None:
+        return "sieve" if maxmemory is not None else "tinylfu"
+    if not isinstance(policy, str):
+        raise TypeError(f"policy must be None or a str, not {type(policy).__name__}")
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {', '.join(map(repr, POLICIES))}, got {policy!r}")
+    if policy == "tinylfu" and maxmemory is not None:
+        raise ValueError("policy 'tinylfu' counts entries and cannot serve a maxmemory budget; use 'sieve'")
+    return policy

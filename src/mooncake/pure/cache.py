@@ -36,6 +36,7 @@ from ..arguments import (
     check_maxsize,
     check_monitor,
     check_optional_callable,
+    check_policy,
     clock_seconds,
     entry_size,
     measured_bytes,
@@ -47,6 +48,7 @@ from ..cache_views import AccessLogView, StorageView
 from ..memoize import memoize as _memoize
 from ..removal import RemovalReason
 from ..user_code import calling_user_code
+from .tinylfu import EAGER_MAXSIZE, AdmissionState, fingerprint
 
 _MISSING = object()
 _PLAIN_KEYS = (str, int, bytes)  # comparing these exactly runs no user code
@@ -109,10 +111,13 @@ class SimpleMooncake:
     """A key/value cache with a TTL per key and an optional size bound.
 
     ``SimpleMooncake(maxsize=None, *, clock=None, access_log_size=10000,
-    on_remove=None, maxmemory=None, getsizeof=None, monitor=None)``
+    on_remove=None, maxmemory=None, getsizeof=None, monitor=None, policy=None)``
 
     ``maxsize``: None (unbounded) or an int >= 1; when a new key would exceed
-    it, expired entries go first, then one victim chosen by SIEVE.
+    it, expired entries go first, then one victim chosen by ``policy``.
+    ``policy``: ``"tinylfu"`` (W-TinyLFU-SIEVE, the default), ``"sieve"``, or
+    None for the default (``"sieve"`` when ``maxmemory`` is set). Not a str:
+    TypeError; an unknown name, or ``"tinylfu"`` with ``maxmemory``: ValueError.
     ``clock``: None for the built-in monotonic clock, or a zero-argument
     callable returning seconds; every expiry decision uses its readings.
     ``access_log_size``: how many recent get hits ``access_log`` keeps (0: none).
@@ -132,12 +137,13 @@ class SimpleMooncake:
     _maxsize = _maxmemory = _monitor = None
 
     def __init__(self, maxsize=None, *, clock=None, access_log_size=10000,
-                 on_remove=None, maxmemory=None, getsizeof=None, monitor=None):
+                 on_remove=None, maxmemory=None, getsizeof=None, monitor=None, policy=None):
         if self._init_started:
             raise TypeError(f"{type(self).__name__}.__init__ may run only once; create a new cache instead")
         self._init_started = True
         self._maxsize = check_maxsize(maxsize)
         self._maxmemory = check_maxmemory(maxmemory)
+        self._policy = check_policy(policy, self._maxmemory)
         self._clock = check_clock(clock)
         log_size = check_access_log_size(access_log_size)
         self._on_remove = check_optional_callable("on_remove", on_remove)
@@ -151,6 +157,14 @@ class SimpleMooncake:
         self._heap_tokens = 0
         self._next_seq = 0
         self._hand = 0  # SIEVE hand: the seq from which the next victim search starts
+        # W-TinyLFU-SIEVE: entries of seq < boundary are main (a SIEVE queue,
+        # the hand among them), the newer ones the window (FIFO).
+        self._tinylfu = self._policy == "tinylfu" and self._maxsize is not None
+        self._boundary = 0
+        self._n_main = self._n_window = 0
+        self._admission = None  # AdmissionState, built when needed (see tinylfu.EAGER_MAXSIZE)
+        if self._tinylfu and self._maxsize <= EAGER_MAXSIZE:
+            self._admission = AdmissionState(self._maxsize)
         self._memory = 0  # sum of entry sizes, kept with a budget
         self._log = collections.deque(maxlen=log_size)
         self._log_size = log_size
@@ -238,10 +252,16 @@ class SimpleMooncake:
         bucket[:] = [e for e in bucket if e is not entry]  # by identity: no __eq__
         if not bucket:
             del self._buckets[entry.hash]
+        end = self._boundary if self._tinylfu else math.inf
         if entry.seq == self._hand:
-            # As in the SIEVE paper: the hand moves to the next newer entry,
-            # or back to the oldest (seq 0 and up) when there is none.
-            self._hand = next((seq for seq in self._queue if seq > entry.seq), 0)
+            # As in the SIEVE paper: the hand moves to the next newer entry
+            # (of main, with tinylfu), or back to the oldest when there is none.
+            self._hand = next((seq for seq in self._queue if entry.seq < seq < end), 0)
+        if self._tinylfu:
+            if entry.seq < end:
+                self._n_main -= 1
+            else:
+                self._n_window -= 1
         del self._queue[entry.seq]
         self._version += 1
         entry.removed = True
@@ -276,31 +296,82 @@ class SimpleMooncake:
         self._expirations += removed
         return removed
 
-    def _evict_one(self, graveyard, spared):
-        """Remove the SIEVE victim: from the hand towards newer entries, wrapping
-        around, the first entry not visited since the hand last passed it
-        (never ``spared``, the entry a put is writing)."""
-        queue = [e for e in self._queue.values() if e is not spared]
+    def _sieve_victim(self, spared, end=math.inf):
+        """The SIEVE victim among the entries of seq < ``end``: from the hand
+        towards newer entries, wrapping around, the first entry not visited
+        since the hand last passed it (never ``spared``, the entry a put is
+        writing). The hand rests on it; removing it moves the hand on."""
+        queue = [e for e in self._queue.values() if e is not spared and e.seq < end]
         i = next((i for i, e in enumerate(queue) if e.seq >= self._hand), 0)
         while queue[i].visited:
             queue[i].visited = False
             i = (i + 1) % len(queue)
-        victim = queue[i]
-        self._hand = victim.seq  # removing the victim moves the hand on
-        self._remove(victim, graveyard, EVICTED)
+        self._hand = queue[i].seq
+        return queue[i]
+
+    def _evict(self, entry, graveyard):
+        self._remove(entry, graveyard, EVICTED)
         self._evictions += 1
+
+    def _oldest_window_entry(self):
+        return next(e for e in self._queue.values() if e.seq >= self._boundary)
+
+    def _evict_tinylfu(self, graveyard):
+        """One removal for a new key (bench/POLICY.md, make_room): the window's
+        overflow joins main while main has room; then the window's oldest entry
+        (the candidate) either displaces main's SIEVE victim, if the sketch
+        says it is more frequent, or is evicted itself; or, with the window
+        within its share, main gives up its victim."""
+        state = self._admission
+        window_max = state.window_share()
+        main_max = self._maxsize - window_max
+        w = self._n_window + 1  # the incoming key counts as a window entry
+        while w > window_max and self._n_main < main_max:
+            self._boundary = self._oldest_window_entry().seq + 1
+            self._n_window -= 1
+            self._n_main += 1
+            w -= 1
+        if self._n_main == 0:  # maxsize 1: the window is everything
+            self._reject(self._oldest_window_entry(), graveyard)
+        elif w > window_max:
+            candidate = self._oldest_window_entry()
+            victim = self._sieve_victim(None, self._boundary)
+            if state.estimate(candidate.hash) > state.estimate(victim.hash):
+                state.evicted.add(fingerprint(victim.hash))
+                self._evict(victim, graveyard)
+                self._boundary = candidate.seq + 1  # the candidate is now main's newest
+                self._n_window -= 1
+                self._n_main += 1
+            else:
+                self._reject(candidate, graveyard)
+        else:
+            victim = self._sieve_victim(None, self._boundary)
+            state.evicted.add(fingerprint(victim.hash))
+            self._evict(victim, graveyard)
+
+    def _reject(self, candidate, graveyard):
+        self._admission.rejected.add(fingerprint(candidate.hash))
+        self._evict(candidate, graveyard)
+        self._boundary = candidate.seq + 1  # the window starts after it
 
     def _over_budget(self, extra_entries, extra_bytes):
         return (self._maxsize is not None and len(self._queue) + extra_entries > self._maxsize) or (
             self._maxmemory is not None and self._memory + extra_bytes > self._maxmemory)
 
     def _make_room(self, extra_entries, extra_bytes, spared, now, graveyard):
-        """Free room for what a put adds: expired entries first, then SIEVE victims."""
+        """Free room for what a put adds: expired entries first, then the policy's victims."""
         if not self._over_budget(extra_entries, extra_bytes):
             return
         self._purge_expired(now, graveyard)
+        if self._tinylfu:
+            # Only a new key can be over a count-only budget: one removal.
+            if self._over_budget(extra_entries, extra_bytes):
+                if self._admission is None:
+                    self._admission = AdmissionState(self._maxsize)
+                self._evict_tinylfu(graveyard)
+            return
         while self._over_budget(extra_entries, extra_bytes) and len(self._queue) > (spared is not None):
-            self._evict_one(graveyard, spared)
+            self._evict(self._sieve_victim(spared), graveyard)
 
     # -- the instrumented cache -------------------------------------------
 
@@ -334,7 +405,7 @@ class SimpleMooncake:
         The entry is live while ``now < put_time + ttl``: ``ttl <= 0`` stores
         nothing and removes any older value of the key; ``math.inf`` never
         expires. Overwriting a key never evicts for ``maxsize``. When the cache
-        is full, expired entries go first, then SIEVE victims. With
+        is full, expired entries go first, then the policy's victims. With
         ``maxmemory``, a value weighing more than the whole budget is refused:
         put returns False and changes nothing. Unhashable key or non-real ttl:
         TypeError; NaN ttl: ValueError; the cache is then unchanged.
@@ -362,7 +433,12 @@ class SimpleMooncake:
                 self._remove(entry, graveyard, REPLACED)
             return
         if entry is None:
+            if self._admission is not None:
+                self._admission.adapt_window(key_hash)
+                self._admission.increment(key_hash)
             self._make_room(1, size, None, now, graveyard)
+            if self._tinylfu:
+                self._n_window += 1
             entry = _Entry(key, key_hash, value, now, seconds, self._next_seq, size)
             self._next_seq += 1
             self._buckets.setdefault(key_hash, []).append(entry)
@@ -381,6 +457,8 @@ class SimpleMooncake:
         entry.ttl = seconds
         entry.hits = 0
         entry.visited = True
+        if self._admission is not None:
+            self._admission.increment(key_hash)
         self._schedule(entry)
 
     def get(self, key, default=None):
@@ -403,6 +481,8 @@ class SimpleMooncake:
             self._hits += 1
             entry.hits += 1
             entry.visited = True
+            if self._admission is not None:
+                self._admission.increment(key_hash)
             if self._log_size:
                 self._log.append((entry.key, now + self._wall_offset))
             return entry.value
@@ -502,6 +582,10 @@ class SimpleMooncake:
             self._version += 1
             self._heap.clear()
             self._hand = 0
+            self._boundary = self._next_seq  # every later entry joins the window
+            self._n_main = self._n_window = 0
+            if self._admission is not None:  # counters, ghosts and window share start over
+                self._admission = AdmissionState(self._maxsize)
             self._memory = 0
             for entry in entries:
                 entry.removed = True
@@ -597,6 +681,11 @@ class SimpleMooncake:
     def maxmemory(self):
         return self._maxmemory
 
+    @property
+    def policy(self):
+        """The eviction policy's name: ``"tinylfu"`` or ``"sieve"``."""
+        return self._policy
+
     def _entry_info(self, key):
         key_hash = _hash(key)
         with self._operation() as (now, graveyard):
@@ -688,6 +777,7 @@ class SimpleMooncake:
                     "on_remove": self._on_remove,
                     "maxmemory": self._maxmemory,
                     "getsizeof": self._getsizeof,
+                    "policy": self._policy,
                 },
                 "monitor": self._monitor,  # attached last: the reload is not user traffic
                 "attributes": subclass_attributes(self, SimpleMooncake, _own_attributes()),
