@@ -16,10 +16,12 @@ import types
 from ..arguments import check_monitor, ttl_seconds
 from ..memoize import memoize as _memoize
 from .codec import Rejected, ValueCodec
-from .connection import Connection
+from .connection import DEFAULT_SOCKET_TIMEOUT, Connection
 from .errors import SERVER_ERRORS, SharedCacheError
 from .keys import Namespace
 from .memo_keys import SharedMemoKeys
+from .near import NearCache
+from .near_store import NearStore
 from .store import Store
 
 _MISSING = object()
@@ -54,6 +56,20 @@ def _report_unraisable(source):
     ))
 
 
+def _near_engine(near):
+    """The SimpleMooncake of ``near=``: an int is its maxsize; a SimpleMooncake is used as given."""
+    import mooncake
+
+    if isinstance(near, bool) or not isinstance(near, (int, mooncake.SimpleMooncake)):
+        raise TypeError(f"near must be None, an int (the near cache's maxsize) or a SimpleMooncake, "
+                        f"not {type(near).__name__}")
+    if isinstance(near, int):
+        if near <= 0:
+            raise ValueError(f"near must be > 0, not {near}")
+        return mooncake.SimpleMooncake(near)
+    return near
+
+
 def _as_pair(item):
     try:
         key, value = item
@@ -80,15 +96,33 @@ class SharedMooncake:
     empty cache that refuses writes instead of raising. ``monitor``: a
     ``SimpleMonitor`` recording each remote operation.
 
+    ``near``: an int (the maxsize of a new SimpleMooncake) or a configured
+    SimpleMooncake keeps a per-process near cache in front of the server, kept
+    coherent by server-assisted invalidation (see ``mooncake.shared.near``);
+    a near entry lives at most ``near_ttl`` seconds and never longer than the
+    server's. ``strict``: apply the invalidations already received before
+    each near hit, so a read that starts after another process's write
+    returned never sees the old value.
+
     Construction PINGs the server: wrong credentials raise SharedCacheError;
     so does an unreachable server, unless ``fail_open`` (the cache then
     connects on a later call).
     """
 
     def __init__(self, url=None, *, client=None, namespace="mooncake:", serializer="pickle",
-                 signing_key=None, fail_open=False, monitor=None):
+                 signing_key=None, fail_open=False, monitor=None, near=None, near_ttl=60,
+                 strict=False):
         if not isinstance(fail_open, bool):
             raise TypeError(f"fail_open must be a bool, not {type(fail_open).__name__}")
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict must be a bool, not {type(strict).__name__}")
+        near_seconds = _seconds(near_ttl)
+        if near_seconds <= 0:
+            raise ValueError(f"near_ttl must be > 0, not {near_ttl!r}")
+        if strict and near is None:
+            raise ValueError("strict=True needs a near cache (near=...)")
+        engine = None if near is None else _near_engine(near)
+        self._near = None
         self._namespace = Namespace(namespace)
         self._codec = ValueCodec(serializer, signing_key)
         self._monitor = check_monitor(monitor)
@@ -96,8 +130,16 @@ class SharedMooncake:
         self._lock = threading.Lock()
         self._hits = self._misses = self._puts = self._deletes = 0
         self._errors = self._rejected = 0
+        self._near_hits = self._remote_hits = self._invalidations = self._flushes = 0
+        self._fills_discarded = self._reconnects = 0
         self._connection = Connection(url, client, fail_open=fail_open)
-        self._store = Store(self._connection)
+        if engine is None:
+            self._store = Store(self._connection)
+        else:
+            timeout = DEFAULT_SOCKET_TIMEOUT
+            self._near = NearCache(engine, self._connection, self._namespace.prefix, near_seconds,
+                                   strict, self._count, timeout)
+            self._store = NearStore(self._connection, self._near)
 
     # -- the one path of every operation ----------------------------------
 
@@ -194,6 +236,19 @@ class SharedMooncake:
         rejected (a value this cache will not decode: counted in ``rejected``).
         Counts a hit or a miss. With fail_open, a server error returns ``default``."""
         name = self._namespace.key(key)
+        near = self._near
+        if near is not None:
+            if near.trusted:
+                if near.strict:
+                    near.drain()
+                value = near.engine.get(name, _MISSING)
+                if value is not _MISSING and near.trusted:
+                    with self._lock:
+                        self._hits += 1
+                        self._near_hits += 1
+                    return value
+            value = self._perform("get", self._get_filling, (name, near), _MISSING)
+            return default if value is _MISSING else value
         if self._monitor is not None:
             value = self._perform("get", self._get, (name,), _MISSING)
             return default if value is _MISSING else value
@@ -218,6 +273,23 @@ class SharedMooncake:
                 self._misses += 1
                 return value, False, 0
             self._hits += 1
+        return value, True, len(data)
+
+    def _get_filling(self, name, near):
+        """A remote read that fills the near cache, unless an invalidation raced it."""
+        token = near.token(name)
+        sent = time.monotonic()
+        data, ms = self._store.get_with_ttl(name)
+        value = self._decode(name, data)
+        with self._lock:
+            if value is _MISSING:
+                self._misses += 1
+                return value, False, 0
+            self._hits += 1
+            self._remote_hits += 1
+        if token is not None and ms != -2:
+            remaining = math.inf if ms == -1 else ms / 1000.0 - (time.monotonic() - sent)
+            near.fill(name, value, token, remaining)
         return value, True, len(data)
 
     def __getitem__(self, key):
@@ -312,7 +384,34 @@ class SharedMooncake:
         names = self._namespace.names(keys)
         if not names:
             return {}
+        near = self._near
+        if near is not None and near.trusted:
+            if near.strict:
+                near.drain()
+            return self._get_many_near(keys, names, near)
         return self._perform("get_many", self._get_many, (keys, names), {})
+
+    def _get_many_near(self, keys, names, near):
+        """Near hits first, then one remote batch for the rest (not filled into
+        the near cache: MGET gives no TTLs)."""
+        found, rest_keys, rest_names = {}, [], []
+        lookup = near.engine.get
+        for key, name in zip(keys, names):
+            value = lookup(name, _MISSING)
+            if value is _MISSING:
+                rest_keys.append(key)
+                rest_names.append(name)
+            else:
+                found[key] = value
+        with self._lock:
+            self._hits += len(found)
+            self._near_hits += len(found)
+        if rest_keys:
+            remote = self._perform("get_many", self._get_many, (rest_keys, rest_names), {})
+            with self._lock:
+                self._remote_hits += len(remote)
+            found.update(remote)
+        return found
 
     def _get_many(self, keys, names):
         datas = self._store.get_many(names)
@@ -379,7 +478,11 @@ class SharedMooncake:
     def get_stats(self):
         """This instance's counters, and ``total_objects``, counted by scanning
         the namespace (O(n)). Never raises: if the server cannot be reached,
-        ``total_objects`` is None (and the failure counts in ``errors``)."""
+        ``total_objects`` is None (and the failure counts in ``errors``).
+        With a near cache also ``near_hits`` and ``remote_hits`` (both count
+        in ``hits``), ``invalidations`` (names dropped on the server's word),
+        ``flushes``, ``fills_discarded`` (remote reads not kept because an
+        invalidation raced them) and ``reconnects`` (of the listener)."""
         try:
             total = self._store.count(self._namespace.entries)
         except SERVER_ERRORS:
@@ -387,7 +490,7 @@ class SharedMooncake:
             total = None
         with self._lock:
             lookups = self._hits + self._misses
-            return {
+            stats = {
                 "total_objects": total,
                 "hits": self._hits,
                 "misses": self._misses,
@@ -397,6 +500,11 @@ class SharedMooncake:
                 "errors": self._errors,
                 "rejected": self._rejected,
             }
+            if self._near is not None:
+                stats.update(near_hits=self._near_hits, remote_hits=self._remote_hits,
+                             invalidations=self._invalidations, flushes=self._flushes,
+                             fills_discarded=self._fills_discarded, reconnects=self._reconnects)
+            return stats
 
     # -- memoize ----------------------------------------------------------
 
@@ -436,7 +544,10 @@ class SharedMooncake:
         return self._perform("ping", lambda: (bool(self._store.ping()), True, 0), (), False)
 
     def close(self):
-        """Close the connections of a client made from a URL (a given client is left open)."""
+        """Close the connections of a client made from a URL (a given client is
+        left open), and stop the near cache's listener (it is bypassed after)."""
+        if self._near is not None:
+            self._near.close()
         self._connection.close()
 
     def __reduce__(self):
