@@ -7,6 +7,7 @@ or, with ``fail_open``, into the answer an empty cache that refuses writes
 would give; count it and, with a monitor, record it.
 """
 
+import functools
 import math
 import sys
 import threading
@@ -22,6 +23,7 @@ from .keys import Namespace
 from .memo_keys import SharedMemoKeys
 from .near import NearCache
 from .near_store import NearStore
+from .single_flight import SingleFlight, Waiters
 from .store import Store
 
 _MISSING = object()
@@ -132,6 +134,7 @@ class SharedMooncake:
         self._errors = self._rejected = 0
         self._near_hits = self._remote_hits = self._invalidations = self._flushes = 0
         self._fills_discarded = self._reconnects = 0
+        self._waiters = Waiters()
         self._connection = Connection(url, client, fail_open=fail_open)
         if engine is None:
             self._store = Store(self._connection)
@@ -140,6 +143,7 @@ class SharedMooncake:
             self._near = NearCache(engine, self._connection, self._namespace.prefix, near_seconds,
                                    strict, self._count, timeout)
             self._store = NearStore(self._connection, self._near)
+            self._near._wake_events.append(self._waiters.wake)
 
     # -- the one path of every operation ----------------------------------
 
@@ -508,13 +512,36 @@ class SharedMooncake:
 
     # -- memoize ----------------------------------------------------------
 
-    def memoize(self, ttl=3600, key=None):
+    def memoize(self, ttl=3600, key=None, lease=30):
         """Decorate a function to cache its results here, shared by every
         process using this namespace: a result's key is the function's module,
         qualified name and a digest of its arguments (None, bool, int, float,
         str, bytes and containers of these; anything else needs ``key=``).
-        Single flight within this process, as ``mooncake.memoize``."""
-        return _memoize(self, ttl=ttl, key=key, key_scheme=SharedMemoKeys)
+
+        Single flight within this process, as ``mooncake.memoize``, and across
+        processes for plain (not async) functions: a miss takes a lock key for
+        ``lease`` seconds (SET NX PX), so of N processes missing one result one
+        computes and the others wait for it (woken by the near cache's
+        invalidation push, else by polling) and read it. A leader that raises
+        releases the lock (a waiter then computes); one that dies blocks the
+        others at most ``lease`` seconds; one that runs longer than ``lease``
+        may see a second process compute too. With fail_open and the server
+        down, every process computes for itself."""
+        lease = _seconds(lease)
+        if not lease > 0:
+            raise ValueError(f"lease must be > 0, not {lease!r}")
+        scheme = functools.partial(SharedMemoKeys, flight=SingleFlight(self, lease))
+        return _memoize(self, ttl=ttl, key=key, key_scheme=scheme)
+
+    def _acquire(self, lock, token, ms):
+        """Take a single-flight lock; with fail_open a server error says "compute it yourself"."""
+        return self._perform("lock", lambda: (self._store.acquire(lock, token, ms), True, 0), (), True)
+
+    def _release(self, lock, token):
+        self._perform("unlock", lambda: (self._store.release(lock, token), True, 0), (), None)
+
+    def _lock_held(self, lock):
+        return self._perform("lock", lambda: (self._store.exists(lock), True, 0), (), False)
 
     def _memo_key(self, label, digest):
         return self._namespace.memo_key(label, digest)
