@@ -14,12 +14,15 @@ import threading
 import time
 import types
 
+import mooncake as _mooncake
+
 from ..arguments import check_monitor, ttl_seconds
 from ..memoize import memoize as _memoize
 from .codec import Rejected, ValueCodec
 from .connection import DEFAULT_SOCKET_TIMEOUT, Connection
 from .errors import SERVER_ERRORS, SharedCacheError
-from .keys import Namespace
+from .keys import MemoKey, Namespace, plain_key
+from .near_front import NearFront as _PureNearFront
 from .memo_keys import SharedMemoKeys
 from .near import NearCache
 from .near_store import NearStore
@@ -27,6 +30,11 @@ from .single_flight import SingleFlight, Waiters
 from .store import Store
 
 _MISSING = object()
+
+if _mooncake.ACCELERATED:
+    from .._near import NearFront
+else:
+    NearFront = _PureNearFront
 #: Beyond this many seconds a ttl is stored as "never expires": the server
 #: refuses expiry times that overflow its millisecond clock.
 _LONGEST_TTL = 1e15
@@ -132,7 +140,7 @@ class SharedMooncake:
         self._lock = threading.Lock()
         self._hits = self._misses = self._puts = self._deletes = 0
         self._errors = self._rejected = 0
-        self._near_hits = self._remote_hits = self._invalidations = self._flushes = 0
+        self._remote_hits = self._invalidations = self._flushes = 0
         self._fills_discarded = self._reconnects = 0
         self._waiters = Waiters()
         self._connection = Connection(url, client, fail_open=fail_open)
@@ -144,6 +152,9 @@ class SharedMooncake:
                                    strict, self._count, timeout)
             self._store = NearStore(self._connection, self._near)
             self._near._wake_events.append(self._waiters.wake)
+            front = NearFront(engine.get, self._near.drain, self._near_get, _MISSING, MemoKey, strict)
+            self._near.attach(front)
+            self.get = front.get  # near hits never run Python code of this class
 
     # -- the one path of every operation ----------------------------------
 
@@ -240,19 +251,6 @@ class SharedMooncake:
         rejected (a value this cache will not decode: counted in ``rejected``).
         Counts a hit or a miss. With fail_open, a server error returns ``default``."""
         name = self._namespace.key(key)
-        near = self._near
-        if near is not None:
-            if near.trusted:
-                if near.strict:
-                    near.drain()
-                value = near.engine.get(name, _MISSING)
-                if value is not _MISSING and near.trusted:
-                    with self._lock:
-                        self._hits += 1
-                        self._near_hits += 1
-                    return value
-            value = self._perform("get", self._get_filling, (name, near), _MISSING)
-            return default if value is _MISSING else value
         if self._monitor is not None:
             value = self._perform("get", self._get, (name,), _MISSING)
             return default if value is _MISSING else value
@@ -278,6 +276,22 @@ class SharedMooncake:
                 return value, False, 0
             self._hits += 1
         return value, True, len(data)
+
+    def _near_get(self, key, default=None):
+        """get with a near cache, where NearFront.get could not serve a hit: a key
+        of another type, a near miss, or the near cache not trusted."""
+        plain = plain_key(key)
+        name = self._namespace.key(key)
+        near = self._near
+        if near.trusted:
+            if near.strict:
+                near.drain()
+            value = near.engine.get(plain, _MISSING)
+            if value is not _MISSING and near.trusted:
+                near.front.count_near_hit()
+                return value
+        value = self._perform("get", self._get_filling, (name, near), _MISSING)
+        return default if value is _MISSING else value
 
     def _get_filling(self, name, near):
         """A remote read that fills the near cache, unless an invalidation raced it."""
@@ -401,15 +415,13 @@ class SharedMooncake:
         found, rest_keys, rest_names = {}, [], []
         lookup = near.engine.get
         for key, name in zip(keys, names):
-            value = lookup(name, _MISSING)
+            value = lookup(plain_key(key), _MISSING)
             if value is _MISSING:
                 rest_keys.append(key)
                 rest_names.append(name)
             else:
                 found[key] = value
-        with self._lock:
-            self._hits += len(found)
-            self._near_hits += len(found)
+        near.front.count_near_hit(len(found))
         if rest_keys:
             remote = self._perform("get_many", self._get_many, (rest_keys, rest_names), {})
             with self._lock:
@@ -492,20 +504,22 @@ class SharedMooncake:
         except SERVER_ERRORS:
             self._count("_errors")
             total = None
+        near_hits = 0 if self._near is None else self._near.front.near_hits
         with self._lock:
-            lookups = self._hits + self._misses
+            hits = self._hits + near_hits
+            lookups = hits + self._misses
             stats = {
                 "total_objects": total,
-                "hits": self._hits,
+                "hits": hits,
                 "misses": self._misses,
-                "hit_rate": self._hits / lookups if lookups else 0.0,
+                "hit_rate": hits / lookups if lookups else 0.0,
                 "puts": self._puts,
                 "deletes": self._deletes,
                 "errors": self._errors,
                 "rejected": self._rejected,
             }
             if self._near is not None:
-                stats.update(near_hits=self._near_hits, remote_hits=self._remote_hits,
+                stats.update(near_hits=near_hits, remote_hits=self._remote_hits,
                              invalidations=self._invalidations, flushes=self._flushes,
                              fills_discarded=self._fills_discarded, reconnects=self._reconnects)
             return stats

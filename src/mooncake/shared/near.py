@@ -1,7 +1,10 @@
 """The near cache: a per-process SimpleMooncake kept coherent with the server.
 
-Entries are keyed by their server key (bytes) and trusted only while a
-listener (see ``listener``) is tracking the namespace on every master node.
+Entries are keyed by the plain cache key (``keys.plain_key``: what
+``keys.decode_name`` makes of a server key), so a near hit needs no key
+encoding; the methods here take server keys (names) and convert. Entries are
+trusted only while a listener (see ``listener``) is tracking the namespace on
+every master node.
 
 Implementation notes:
 
@@ -27,6 +30,7 @@ import threading
 import time
 import weakref
 
+from .keys import decode_name
 from .listener import FLUSH, ListenerLost, NodeListener, node_address
 
 _STRIPES = 256  # a power of two
@@ -60,7 +64,8 @@ class NearCache:
         self.engine = engine
         self.near_ttl = near_ttl
         self.strict = strict
-        self.trusted = False
+        self._trusted = False
+        self.front = None  # the NearFront serving hits: told when trust changes
         self._connection = connection
         self._prefix = prefix
         self._count = count
@@ -78,6 +83,30 @@ class NearCache:
         _live.add(self)
         self._start_thread()
 
+    @property
+    def trusted(self):
+        """True while tracking is confirmed on every master (set under ``_lock``)."""
+        return self._trusted
+
+    @trusted.setter
+    def trusted(self, value):
+        self._trusted = value
+        front = self.front
+        if front is not None:
+            front.trusted = value
+
+    def attach(self, front):
+        """Let ``front`` (a NearFront) serve hits while the near cache is trusted."""
+        with self._io_lock:
+            front.set_listeners([listener.sock.fileno() for listener in self._listeners])
+            with self._lock:
+                self.front = front
+                front.trusted = self._trusted
+
+    def _local(self, name):
+        """The near cache's key for a server key (None for a helper key)."""
+        return decode_name(self._prefix, name)
+
     # -- reads and fills ---------------------------------------------------
 
     def token(self, name):
@@ -86,7 +115,7 @@ class NearCache:
             if self._thread is None:  # a forked child starts its own listener on first use
                 self._start_thread()
             return None
-        return (self._generation, self._stripes[hash(name) & (_STRIPES - 1)])
+        return (self._generation, self._stripes[hash(self._local(name)) & (_STRIPES - 1)])
 
     def fill(self, name, value, token, seconds):
         """Keep ``value`` for ``seconds`` (capped at near_ttl) unless an invalidation
@@ -94,14 +123,15 @@ class NearCache:
         if token is None:
             return False
         seconds = min(seconds, self.near_ttl)
+        key = self._local(name)
         with self._lock:
-            if (not self.trusted or token[0] != self._generation
-                    or token[1] != self._stripes[hash(name) & (_STRIPES - 1)]):
+            if (not self._trusted or token[0] != self._generation
+                    or token[1] != self._stripes[hash(key) & (_STRIPES - 1)]):
                 discarded = True
             else:
                 discarded = False
-                if seconds > 0:
-                    self.engine.put(name, value, seconds)
+                if seconds > 0 and key is not None:
+                    self.engine.put(key, value, seconds)
         if discarded:
             self._count("_fills_discarded")
             return False
@@ -123,16 +153,16 @@ class NearCache:
 
     def drop(self, name):
         """Our own write or delete of ``name``: drop it, and any fill racing it."""
-        with self._lock:
-            self._stripes[hash(name) & (_STRIPES - 1)] += 1
-            self.engine.delete(name)
+        self.drop_many((name,))
 
     def drop_many(self, names):
+        keys = [self._local(name) for name in names]
         with self._lock:
             stripes, delete = self._stripes, self.engine.delete
-            for name in names:
-                stripes[hash(name) & (_STRIPES - 1)] += 1
-                delete(name)
+            for key in keys:
+                stripes[hash(key) & (_STRIPES - 1)] += 1
+                if key is not None:
+                    delete(key)
 
     def flush(self, distrust=False):
         """Drop every entry (and every fill in flight); with ``distrust``, bypass
@@ -145,11 +175,7 @@ class NearCache:
         self._count("_flushes")
 
     def _invalidate(self, names):
-        with self._lock:
-            stripes, delete = self._stripes, self.engine.delete
-            for name in names:
-                stripes[hash(name) & (_STRIPES - 1)] += 1
-                delete(name)
+        self.drop_many(names)
         self._count("_invalidations", len(names))
         for wake in self._wake_events:
             wake(names)
@@ -181,9 +207,11 @@ class NearCache:
             self._listeners = listeners
             self._addresses = {address[:2] for address in addresses}
             self._poller, self._thread_poller = poller, thread_poller
-        with self._lock:
-            self._generation += 1  # nothing read before tracking started may be filled
-            self.trusted = True
+            if self.front is not None:
+                self.front.set_listeners([listener.sock.fileno() for listener in listeners])
+            with self._lock:
+                self._generation += 1  # nothing read before tracking started may be filled
+                self.trusted = True
 
     def _lose(self, reason):
         """A listener failed: flush, distrust, close every listener."""
@@ -205,17 +233,24 @@ class NearCache:
         """With the io lock held: read and apply every listener's messages, so
         that nobody sees the socket empty while a batch is still unapplied.
         Returns the ListenerLost if one failed (the caller loses them all)."""
-        for listener in self._listeners:
-            try:
-                events = listener.drain()
-            except ListenerLost as exc:
-                return exc
-            for event in events:
-                if event is FLUSH:
-                    self.flush()
-                else:
-                    self._invalidate(event)
-        return None
+        front = self.front
+        if front is not None:
+            front.busy = True
+        try:
+            for listener in self._listeners:
+                try:
+                    events = listener.drain()
+                except ListenerLost as exc:
+                    return exc
+                for event in events:
+                    if event is FLUSH:
+                        self.flush()
+                    else:
+                        self._invalidate(event)
+            return None
+        finally:
+            if front is not None:
+                front.busy = False
 
     def _heartbeat(self, now):
         """PING each listener; lose them all if an answer is overdue or the masters changed."""
@@ -247,7 +282,7 @@ class NearCache:
         and start a listener of our own."""
         self._lock = threading.Lock()
         self._io_lock = threading.Lock()
-        self.trusted = False
+        self.trusted = False  # before anything else: the front must stop serving hits
         self._generation += 1
         for listener in self._listeners:
             listener.forget()
