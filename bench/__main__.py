@@ -11,9 +11,9 @@ import sys
 import time
 
 from . import expiry, harness, keyspace, machine, memory, monitor, peers, report, targets
-from . import shared, threads, workloads
+from . import near, shared, threads, workloads
 
-WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor", "shared")
+WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor", "shared", "near")
 
 #: Sizes per mode. Full: the issue's sizes; quick: tiny, every workload, under a minute.
 MODES = {
@@ -132,6 +132,8 @@ def run(mode, only, command):
         guarded("monitor", lambda: _monitor(cfg, data))
     if "shared" in only:
         guarded("shared", lambda: data.update(shared=shared.run(mode)))
+    if "near" in only:
+        guarded("near", lambda: data.update(near=near.run(mode)))
 
     data["machine"]["load_average_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     data["elapsed_s"] = time.perf_counter() - started
@@ -161,6 +163,9 @@ def main(argv=None):
     text = report.write(data, checked, args.out)
     if "shared" in data:
         shared.write(data, args.out)
+    if "near" in data:
+        near.write(data, args.out)
+        print(near.markdown(data["near"]))
     print(text)
     harness.log(f"done in {data['elapsed_s']:.0f} s; wrote {args.out}/latest.{{md,png,json}}")
     print("\nTargets:")
