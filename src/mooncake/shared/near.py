@@ -77,6 +77,7 @@ class NearCache:
         self._listeners = []
         self._poller = self._thread_poller = None
         self._stop = threading.Event()
+        self._addresses = frozenset()
         self._wake_events = []  # callables told of every invalidated name (single flight)
         self._pid = os.getpid()
         self._thread = None
@@ -124,6 +125,12 @@ class NearCache:
             return False
         seconds = min(seconds, self.near_ttl)
         key = self._local(name)
+        if self._connection.is_cluster and not self._covers(name):
+            # The key's master is not one we listen to (a MOVED, a failover the
+            # heartbeat has not seen yet): nothing would invalidate this fill.
+            self._count("_fills_discarded")
+            self._lose(ListenerLost("a key lives on a master without a listener"))
+            return False
         with self._lock:
             if (not self._trusted or token[0] != self._generation
                     or token[1] != self._stripes[hash(key) & (_STRIPES - 1)]):
@@ -270,12 +277,29 @@ class NearCache:
         if lost is not None:
             self._lose(lost)
 
+    def _covers(self, name):
+        try:
+            node = self._connection.client.get_node_from_key(name)
+        except Exception:
+            return False
+        return (node.host, node.port) in self._addresses
+
     def _masters_changed(self):
         try:
             current = {node_address(node)[:2] for node in self._connection.primaries()}
         except Exception:
             return True
         return current != self._addresses
+
+    def _refresh_topology(self):
+        """After a failed connect to a Cluster, ask it again who the masters are:
+        redis-py refreshes its map only when one of its own commands fails."""
+        client = self._connection.client
+        if self._connection.is_cluster and client is not None:
+            try:
+                client.nodes_manager.initialize()
+            except Exception:
+                pass
 
     def _after_fork(self):
         """In a forked child: forget the parent's sockets and entries, trust nothing,
@@ -326,6 +350,7 @@ def _listen(near_ref, stop):
             try:
                 near._connect_all()
             except Exception:  # ListenerLost, or the cache's client cannot reach the server
+                near._refresh_topology()
                 near = None
                 stop.wait(delay)
                 delay = min(delay * 2, _RETRY_MOST)
