@@ -348,3 +348,15 @@ def test_keys_equal_in_python_share_one_near_entry_and_bad_keys_raise(near_pair)
             reader.get(bad)
     stats = reader.get_stats()
     assert stats["near_hits"] >= 4 and stats["hits"] == stats["near_hits"] + stats["remote_hits"]
+
+
+def test_near_hits_are_served_by_the_engines_front(near_pair):
+    reader, _ = near_pair
+    front = reader.get.__self__
+    if mooncake.ACCELERATED:
+        from mooncake._near import NearFront
+    else:
+        from mooncake.shared.near_front import NearFront
+    assert type(front) is NearFront and front is reader._near.front
+    reader.close()
+    assert front.trusted is False  # a closed cache reads remotely (and raises if it cannot)
