@@ -360,3 +360,32 @@ def test_near_hits_are_served_by_the_engines_front(near_pair):
     assert type(front) is NearFront and front is reader._near.front
     reader.close()
     assert front.trusted is False  # a closed cache reads remotely (and raises if it cannot)
+
+
+def test_a_unix_socket_url_gets_its_listener_on_that_socket(binary, tmp_path):
+    path = str(tmp_path / "valkey.sock")
+    with LocalValkey("--unixsocket", path, binary=binary) as server:
+        reader = SharedMooncake(f"unix://{path}", namespace="unix:", near=10)
+        writer = SharedMooncake(server.url, namespace="unix:")
+        wait_trusted(reader)
+        settled_put(reader, writer, "k", 1)
+        assert reader.get("k") == 1 and reader.get("k") == 1
+        settled_put(reader, writer, "k", 2)
+        assert reader.get("k") == 2
+        assert reader.get_stats()["near_hits"] == 1
+        reader.close()
+        writer.close()
+
+
+def test_the_listener_authenticates_like_the_cache(protected):
+    reader = SharedMooncake(protected.url, namespace="auth-near:", near=10)
+    writer = SharedMooncake(protected.url, namespace="auth-near:")
+    try:
+        wait_trusted(reader)  # HELLO 3 AUTH went through
+        settled_put(reader, writer, "k", 1)
+        assert reader.get("k") == 1 and reader.get("k") == 1
+        assert reader.get_stats()["near_hits"] == 1
+    finally:
+        writer.clear()
+        reader.close()
+        writer.close()

@@ -28,7 +28,8 @@ FLUSH = object()
 
 
 def node_address(client):
-    """(host, port, username, password, ssl options or None) of a redis-py Redis client."""
+    """(host, port, username, password, ssl options or None) of a redis-py Redis client;
+    for a Unix socket, host is its path and port None."""
     pool = client.connection_pool
     kwargs = pool.connection_kwargs
     password, username = kwargs.get("password"), kwargs.get("username")
@@ -43,7 +44,9 @@ def node_address(client):
     if "ssl" in pool.connection_class.__name__.lower():
         tls = {name: kwargs.get(name) for name in
                ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname")}
-    return kwargs.get("host", "127.0.0.1"), kwargs.get("port", 6379), username, password, tls
+    if kwargs.get("path"):
+        return kwargs["path"], None, username, password, tls
+    return kwargs.get("host", "localhost"), kwargs.get("port", 6379), username, password, tls
 
 
 def _wrap_tls(sock, host, options):
@@ -80,8 +83,15 @@ class NodeListener:
         ListenerLost on any failure (the socket is then closed)."""
         host, port, username, password, tls = self.address
         try:
-            sock = socket.create_connection((host, port), timeout=self.timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if port is None:  # a Unix socket
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.settimeout(self.timeout)
+                self.sock = sock
+                sock.connect(host)
+            else:
+                sock = socket.create_connection((host, port), timeout=self.timeout)
+                self.sock = sock  # closed by close() if what follows fails
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if tls is not None:
                 sock = _wrap_tls(sock, host, tls)
             self.sock = sock
