@@ -114,7 +114,9 @@ class NearCache:
         """Taken before a remote read of ``name``; None while the near cache is bypassed."""
         if not self.trusted:
             if self._thread is None:  # a forked child starts its own listener on first use
-                self._start_thread()
+                with self._lock:
+                    if self._thread is None:
+                        self._start_thread()
             return None
         return (self._generation, self._stripes[hash(self._local(name)) & (_STRIPES - 1)])
 
