@@ -321,14 +321,17 @@ def test_near_arguments_are_checked(standalone):
         assert cache._near.engine is engine
 
 
-def test_get_many_serves_near_hits_and_reads_the_rest(near_pair):
+def test_get_many_serves_near_hits_and_reads_and_fills_the_rest(near_pair):
     reader, writer = near_pair
     settled_put(reader, writer, "a", 1)
-    settled_put(reader, writer, "b", 2)
+    settled_put(reader, writer, "b", 2, ttl=3)
     assert reader.get("a") == 1
     assert reader.get_many(["a", "b", "c"]) == {"a": 1, "b": 2}
     stats = reader.get_stats()
     assert (stats["near_hits"], stats["remote_hits"], stats["misses"]) == (1, 2, 1)
+    assert reader._near.engine.get("b") == 2 and 2 < reader._near.engine.ttl("b") <= 3
+    assert reader.get_many(["a", "b"]) == {"a": 1, "b": 2}
+    assert reader.get_stats()["near_hits"] == 3
 
 
 def test_keys_equal_in_python_share_one_near_entry_and_bad_keys_raise(near_pair):

@@ -410,8 +410,8 @@ class SharedMooncake:
         return self._perform("get_many", self._get_many, (keys, names), {})
 
     def _get_many_near(self, keys, names, near):
-        """Near hits first, then one remote batch for the rest (not filled into
-        the near cache: MGET gives no TTLs)."""
+        """Near hits first, then one remote batch for the rest (GET and PTTL of
+        each, one round trip per node), which fills the near cache."""
         found, rest_keys, rest_names = {}, [], []
         lookup = near.engine.get
         for key, name in zip(keys, names):
@@ -423,11 +423,28 @@ class SharedMooncake:
                 found[key] = value
         near.front.count_near_hit(len(found))
         if rest_keys:
-            remote = self._perform("get_many", self._get_many, (rest_keys, rest_names), {})
+            remote = self._perform("get_many", self._get_many_filling,
+                                   (rest_keys, rest_names, near), {})
             with self._lock:
                 self._remote_hits += len(remote)
             found.update(remote)
         return found
+
+    def _get_many_filling(self, keys, names, near):
+        tokens = [near.token(name) for name in names]
+        sent = time.monotonic()
+        datas, remaining_ms = self._store.get_many_with_ttl(names)
+        found, hits, rejected, size = self._codec.decode_many(keys, names, datas)
+        with self._lock:
+            self._hits += hits
+            self._misses += len(keys) - hits
+            self._rejected += rejected
+        elapsed = time.monotonic() - sent
+        for key, name, token, ms in zip(keys, names, tokens, remaining_ms):
+            if token is not None and ms != -2 and key in found:
+                remaining = math.inf if ms == -1 else ms / 1000.0 - elapsed
+                near.fill(name, found[key], token, remaining)
+        return found, hits == len(keys), size
 
     def _get_many(self, keys, names):
         datas = self._store.get_many(names)

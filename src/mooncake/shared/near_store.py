@@ -25,6 +25,15 @@ class NearStore(Store):
         data, ms = pipe.execute()
         return data, ms
 
+    def get_many_with_ttl(self, names):
+        """([data or None], [PTTL in ms]) of ``names``: one pipeline, one round trip per node."""
+        pipe = self._client().pipeline(transaction=False)
+        for name in names:
+            pipe.get(name)
+            pipe.pttl(name)
+        replies = pipe.execute()
+        return replies[0::2], replies[1::2]
+
     def set(self, name, data, ms):
         try:
             return super().set(name, data, ms)
