@@ -413,6 +413,7 @@ class SharedMooncake:
         """Near hits first, then one remote batch for the rest (GET and PTTL of
         each, one round trip per node), which fills the near cache."""
         found, rest_keys, rest_names = {}, [], []
+        near_hits = 0  # per key asked, as SimpleMooncake counts (a key twice: two hits)
         lookup = near.engine.get
         for key, name in zip(keys, names):
             value = lookup(plain_key(key), _MISSING)
@@ -421,13 +422,11 @@ class SharedMooncake:
                 rest_names.append(name)
             else:
                 found[key] = value
-        near.front.count_near_hit(len(found))
+                near_hits += 1
+        near.front.count_near_hit(near_hits)
         if rest_keys:
-            remote = self._perform("get_many", self._get_many_filling,
-                                   (rest_keys, rest_names, near), {})
-            with self._lock:
-                self._remote_hits += len(remote)
-            found.update(remote)
+            found.update(self._perform("get_many", self._get_many_filling,
+                                       (rest_keys, rest_names, near), {}))
         return found
 
     def _get_many_filling(self, keys, names, near):
@@ -437,6 +436,7 @@ class SharedMooncake:
         found, hits, rejected, size = self._codec.decode_many(keys, names, datas)
         with self._lock:
             self._hits += hits
+            self._remote_hits += hits
             self._misses += len(keys) - hits
             self._rejected += rejected
         elapsed = time.monotonic() - sent

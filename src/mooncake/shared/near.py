@@ -81,6 +81,7 @@ class NearCache:
         self._wake_events = []  # callables told of every invalidated name (single flight)
         self._pid = os.getpid()
         self._thread = None
+        self._closed = False
         _live.add(self)
         self._start_thread()
 
@@ -113,7 +114,7 @@ class NearCache:
     def token(self, name):
         """Taken before a remote read of ``name``; None while the near cache is bypassed."""
         if not self.trusted:
-            if self._thread is None:  # a forked child starts its own listener on first use
+            if self._thread is None and not self._closed:  # a forked child's first remote read
                 with self._lock:
                     if self._thread is None:
                         self._start_thread()
@@ -213,6 +214,10 @@ class NearCache:
             poller.register(listener.sock, select.POLLIN)
             thread_poller.register(listener.sock, select.POLLIN)
         with self._io_lock:
+            if self._stop.is_set():  # closed while we were connecting
+                for listener in listeners:
+                    listener.close()
+                return
             self._listeners = listeners
             self._addresses = {address[:2] for address in addresses}
             self._poller, self._thread_poller = poller, thread_poller
@@ -320,10 +325,10 @@ class NearCache:
 
     def close(self):
         """Stop the listener thread and close its sockets; the near cache stays bypassed."""
+        # Not joined: the thread notices the stop within its 0.2 s poll and
+        # holds nothing by then (see _connect_all for one still connecting).
+        self._closed = True
         self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(5)
         with self._lock:
             self.trusted = False
             self._generation += 1
