@@ -11,9 +11,11 @@ import sys
 import time
 
 from . import expiry, harness, keyspace, machine, memory, monitor, peers, report, targets
-from . import hitratio, shared, threads, workloads
+from . import hitratio, near, shared, threads, workloads
 
-WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor", "hitratio", "shared")
+WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor", "hitratio", "shared", "near")
+#: The workloads reported in latest.{md,png,json}; the others write files of their own.
+TIMING_REPORT = ("micro", "mix", "threads", "memory", "cleanup", "monitor")
 
 #: Sizes per mode. Full: the issue's sizes; quick: tiny, every workload, under a minute.
 MODES = {
@@ -134,6 +136,8 @@ def run(mode, only, command):
         guarded("hitratio", lambda: data.__setitem__("hitratio", hitratio.run(mode)))
     if "shared" in only:
         guarded("shared", lambda: data.update(shared=shared.run(mode)))
+    if "near" in only:
+        guarded("near", lambda: data.update(near=near.run(mode)))
 
     data["machine"]["load_average_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     data["elapsed_s"] = time.perf_counter() - started
@@ -162,15 +166,18 @@ def main(argv=None):
     if "hitratio" in data:
         print(hitratio.write(data.pop("hitratio"), args.out))
     checked = targets.check(data)
-    timed = args.only != ["hitratio"]  # a hit-ratio run alone leaves the timing report as it was
+    if "shared" in data:
+        shared.write(data, args.out)
+    if "near" in data:
+        near.write(data, args.out)
+        print(near.markdown(data["near"]))
+    # A run of only hitratio, shared or near leaves the timing report as it was.
+    timed = bool(set(args.only) & set(TIMING_REPORT))
     if timed:
-        text = report.write(data, checked, args.out)
-        if "shared" in data:
-            shared.write(data, args.out)
-        print(text)
+        print(report.write(data, checked, args.out))
     harness.log(f"done in {data['elapsed_s']:.0f} s; wrote results to {args.out}")
-    print("\nTargets:" if timed else "")
-    for t in checked if timed else ():
+    print("\nTargets:")
+    for t in checked:
         fig = "–" if t.figure is None else f"{t.figure:,.2f} {t.unit}"
         print(f"  {t.verdict:4}  {t.name}: {fig}")
     if data.get("errors"):

@@ -198,6 +198,8 @@ def memoize(cache, ttl=3600, key=None, per_instance=False, key_scheme=_LocalKeys
             raise TypeError(f"memoize decorates callables, not {type(func).__name__}")
         keys = key_scheme(cache, func, key, per_instance)
         make_key = keys.make
+        # A shared cache's scheme may run the leader under a cross-process lock.
+        run_leader = getattr(keys, "run_leader", None)
         lock = threading.Lock()
         flights = {}
         stats = {"hits": 0, "misses": 0}
@@ -287,8 +289,11 @@ def memoize(cache, ttl=3600, key=None, per_instance=False, key_scheme=_LocalKeys
                         continue  # the leader failed: retry
                     count("misses")
                     try:
-                        result = func(*args, **kwargs)
-                        cache.put(k, result, seconds)
+                        if run_leader is None:
+                            result = func(*args, **kwargs)
+                            cache.put(k, result, seconds)
+                        else:
+                            result = run_leader(k, functools.partial(func, *args, **kwargs), seconds)
                         flight.ok, flight.result = True, result
                         return result
                     finally:

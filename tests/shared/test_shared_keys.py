@@ -136,3 +136,18 @@ def test_the_batch_and_fast_paths_encode_as_the_rules_say(batch):
     expected = [b"ns:" + encode_key(k) for k in batch]
     assert [space.key(k) for k in batch] == expected
     assert space.names(batch) == expected
+
+
+_KEY = st.recursive(st.one_of(st.text(), st.integers(), st.booleans(), st.binary()),
+                    lambda items: st.tuples(items) | st.lists(items, max_size=3).map(tuple),
+                    max_leaves=8)
+
+
+@given(_KEY)
+def test_a_server_key_decodes_to_the_plain_key(key):
+    from mooncake.shared.keys import Namespace, decode_name, plain_key
+
+    namespace = Namespace("app:(x),%:")
+    decoded = decode_name(namespace.prefix, namespace.key(key))
+    assert decoded == key and decoded == plain_key(key)
+    assert namespace.key(decoded) == namespace.key(key)

@@ -7,22 +7,34 @@ or, with ``fail_open``, into the answer an empty cache that refuses writes
 would give; count it and, with a monitor, record it.
 """
 
+import functools
 import math
 import sys
 import threading
 import time
 import types
 
+import mooncake as _mooncake
+
 from ..arguments import check_monitor, ttl_seconds
 from ..memoize import memoize as _memoize
 from .codec import Rejected, ValueCodec
-from .connection import Connection
+from .connection import DEFAULT_SOCKET_TIMEOUT, Connection
 from .errors import SERVER_ERRORS, SharedCacheError
-from .keys import Namespace
+from .keys import MemoKey, Namespace, plain_key
+from .near_front import NearFront as _PureNearFront
 from .memo_keys import SharedMemoKeys
+from .near import NearCache
+from .near_store import NearStore
+from .single_flight import SingleFlight, Waiters
 from .store import Store
 
 _MISSING = object()
+
+if _mooncake.ACCELERATED:
+    from .._near import NearFront
+else:
+    NearFront = _PureNearFront
 #: Beyond this many seconds a ttl is stored as "never expires": the server
 #: refuses expiry times that overflow its millisecond clock.
 _LONGEST_TTL = 1e15
@@ -54,6 +66,20 @@ def _report_unraisable(source):
     ))
 
 
+def _near_engine(near):
+    """The SimpleMooncake of ``near=``: an int is its maxsize; a SimpleMooncake is used as given."""
+    import mooncake
+
+    if isinstance(near, bool) or not isinstance(near, (int, mooncake.SimpleMooncake)):
+        raise TypeError(f"near must be None, an int (the near cache's maxsize) or a SimpleMooncake, "
+                        f"not {type(near).__name__}")
+    if isinstance(near, int):
+        if near <= 0:
+            raise ValueError(f"near must be > 0, not {near}")
+        return mooncake.SimpleMooncake(near)
+    return near
+
+
 def _as_pair(item):
     try:
         key, value = item
@@ -80,15 +106,33 @@ class SharedMooncake:
     empty cache that refuses writes instead of raising. ``monitor``: a
     ``SimpleMonitor`` recording each remote operation.
 
+    ``near``: an int (the maxsize of a new SimpleMooncake) or a configured
+    SimpleMooncake keeps a per-process near cache in front of the server, kept
+    coherent by server-assisted invalidation (see ``mooncake.shared.near``);
+    a near entry lives at most ``near_ttl`` seconds and never longer than the
+    server's. ``strict``: apply the invalidations already received before
+    each near hit, so a read that starts after another process's write
+    returned never sees the old value.
+
     Construction PINGs the server: wrong credentials raise SharedCacheError;
     so does an unreachable server, unless ``fail_open`` (the cache then
     connects on a later call).
     """
 
     def __init__(self, url=None, *, client=None, namespace="mooncake:", serializer="pickle",
-                 signing_key=None, fail_open=False, monitor=None):
+                 signing_key=None, fail_open=False, monitor=None, near=None, near_ttl=60,
+                 strict=False):
         if not isinstance(fail_open, bool):
             raise TypeError(f"fail_open must be a bool, not {type(fail_open).__name__}")
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict must be a bool, not {type(strict).__name__}")
+        near_seconds = _seconds(near_ttl)
+        if near_seconds <= 0:
+            raise ValueError(f"near_ttl must be > 0, not {near_ttl!r}")
+        if strict and near is None:
+            raise ValueError("strict=True needs a near cache (near=...)")
+        engine = None if near is None else _near_engine(near)
+        self._near = None
         self._namespace = Namespace(namespace)
         self._codec = ValueCodec(serializer, signing_key)
         self._monitor = check_monitor(monitor)
@@ -96,8 +140,21 @@ class SharedMooncake:
         self._lock = threading.Lock()
         self._hits = self._misses = self._puts = self._deletes = 0
         self._errors = self._rejected = 0
+        self._remote_hits = self._invalidations = self._flushes = 0
+        self._fills_discarded = self._reconnects = 0
+        self._waiters = Waiters()
         self._connection = Connection(url, client, fail_open=fail_open)
-        self._store = Store(self._connection)
+        if engine is None:
+            self._store = Store(self._connection)
+        else:
+            timeout = DEFAULT_SOCKET_TIMEOUT
+            self._near = NearCache(engine, self._connection, self._namespace.prefix, near_seconds,
+                                   strict, self._count, timeout)
+            self._store = NearStore(self._connection, self._near)
+            self._near._wake_events.append(self._waiters.wake)
+            front = NearFront(engine.get, self._near.drain, self._near_get, _MISSING, MemoKey, strict)
+            self._near.attach(front)
+            self.get = front.get  # near hits never run Python code of this class
 
     # -- the one path of every operation ----------------------------------
 
@@ -220,6 +277,39 @@ class SharedMooncake:
             self._hits += 1
         return value, True, len(data)
 
+    def _near_get(self, key, default=None):
+        """get with a near cache, where NearFront.get could not serve a hit: a key
+        of another type, a near miss, or the near cache not trusted."""
+        plain = plain_key(key)
+        name = self._namespace.key(key)
+        near = self._near
+        if near.trusted:
+            if near.strict:
+                near.drain()
+            value = near.engine.get(plain, _MISSING)
+            if value is not _MISSING and near.trusted:
+                near.front.count_near_hit()
+                return value
+        value = self._perform("get", self._get_filling, (name, near), _MISSING)
+        return default if value is _MISSING else value
+
+    def _get_filling(self, name, near):
+        """A remote read that fills the near cache, unless an invalidation raced it."""
+        token = near.token(name)
+        sent = time.monotonic()
+        data, ms = self._store.get_with_ttl(name)
+        value = self._decode(name, data)
+        with self._lock:
+            if value is _MISSING:
+                self._misses += 1
+                return value, False, 0
+            self._hits += 1
+            self._remote_hits += 1
+        if token is not None and ms != -2:
+            remaining = math.inf if ms == -1 else ms / 1000.0 - (time.monotonic() - sent)
+            near.fill(name, value, token, remaining)
+        return value, True, len(data)
+
     def __getitem__(self, key):
         """``cache[key]``: the value; KeyError if absent, expired or rejected."""
         value = self.get(key, _MISSING)
@@ -312,7 +402,49 @@ class SharedMooncake:
         names = self._namespace.names(keys)
         if not names:
             return {}
+        near = self._near
+        if near is not None and near.trusted:
+            if near.strict:
+                near.drain()
+            return self._get_many_near(keys, names, near)
         return self._perform("get_many", self._get_many, (keys, names), {})
+
+    def _get_many_near(self, keys, names, near):
+        """Near hits first, then one remote batch for the rest (GET and PTTL of
+        each, one round trip per node), which fills the near cache."""
+        found, rest_keys, rest_names = {}, [], []
+        near_hits = 0  # per key asked, as SimpleMooncake counts (a key twice: two hits)
+        lookup = near.engine.get
+        for key, name in zip(keys, names):
+            value = lookup(plain_key(key), _MISSING)
+            if value is _MISSING:
+                rest_keys.append(key)
+                rest_names.append(name)
+            else:
+                found[key] = value
+                near_hits += 1
+        near.front.count_near_hit(near_hits)
+        if rest_keys:
+            found.update(self._perform("get_many", self._get_many_filling,
+                                       (rest_keys, rest_names, near), {}))
+        return found
+
+    def _get_many_filling(self, keys, names, near):
+        tokens = [near.token(name) for name in names]
+        sent = time.monotonic()
+        datas, remaining_ms = self._store.get_many_with_ttl(names)
+        found, hits, rejected, size = self._codec.decode_many(keys, names, datas)
+        with self._lock:
+            self._hits += hits
+            self._remote_hits += hits
+            self._misses += len(keys) - hits
+            self._rejected += rejected
+        elapsed = time.monotonic() - sent
+        for key, name, token, ms in zip(keys, names, tokens, remaining_ms):
+            if token is not None and ms != -2 and key in found:
+                remaining = math.inf if ms == -1 else ms / 1000.0 - elapsed
+                near.fill(name, found[key], token, remaining)
+        return found, hits == len(keys), size
 
     def _get_many(self, keys, names):
         datas = self._store.get_many(names)
@@ -379,34 +511,68 @@ class SharedMooncake:
     def get_stats(self):
         """This instance's counters, and ``total_objects``, counted by scanning
         the namespace (O(n)). Never raises: if the server cannot be reached,
-        ``total_objects`` is None (and the failure counts in ``errors``)."""
+        ``total_objects`` is None (and the failure counts in ``errors``).
+        With a near cache also ``near_hits`` and ``remote_hits`` (both count
+        in ``hits``), ``invalidations`` (names dropped on the server's word),
+        ``flushes``, ``fills_discarded`` (remote reads not kept because an
+        invalidation raced them) and ``reconnects`` (of the listener)."""
         try:
             total = self._store.count(self._namespace.entries)
         except SERVER_ERRORS:
             self._count("_errors")
             total = None
+        near_hits = 0 if self._near is None else self._near.front.near_hits
         with self._lock:
-            lookups = self._hits + self._misses
-            return {
+            hits = self._hits + near_hits
+            lookups = hits + self._misses
+            stats = {
                 "total_objects": total,
-                "hits": self._hits,
+                "hits": hits,
                 "misses": self._misses,
-                "hit_rate": self._hits / lookups if lookups else 0.0,
+                "hit_rate": hits / lookups if lookups else 0.0,
                 "puts": self._puts,
                 "deletes": self._deletes,
                 "errors": self._errors,
                 "rejected": self._rejected,
             }
+            if self._near is not None:
+                stats.update(near_hits=near_hits, remote_hits=self._remote_hits,
+                             invalidations=self._invalidations, flushes=self._flushes,
+                             fills_discarded=self._fills_discarded, reconnects=self._reconnects)
+            return stats
 
     # -- memoize ----------------------------------------------------------
 
-    def memoize(self, ttl=3600, key=None):
+    def memoize(self, ttl=3600, key=None, lease=30):
         """Decorate a function to cache its results here, shared by every
         process using this namespace: a result's key is the function's module,
         qualified name and a digest of its arguments (None, bool, int, float,
         str, bytes and containers of these; anything else needs ``key=``).
-        Single flight within this process, as ``mooncake.memoize``."""
-        return _memoize(self, ttl=ttl, key=key, key_scheme=SharedMemoKeys)
+
+        Single flight within this process, as ``mooncake.memoize``, and across
+        processes for plain (not async) functions: a miss takes a lock key for
+        ``lease`` seconds (SET NX PX), so of N processes missing one result one
+        computes and the others wait for it (woken by the near cache's
+        invalidation push, else by polling) and read it. A leader that raises
+        releases the lock (a waiter then computes); one that dies blocks the
+        others at most ``lease`` seconds; one that runs longer than ``lease``
+        may see a second process compute too. With fail_open and the server
+        down, every process computes for itself."""
+        lease = _seconds(lease)
+        if not lease > 0:
+            raise ValueError(f"lease must be > 0, not {lease!r}")
+        scheme = functools.partial(SharedMemoKeys, flight=SingleFlight(self, lease))
+        return _memoize(self, ttl=ttl, key=key, key_scheme=scheme)
+
+    def _acquire(self, lock, token, ms):
+        """Take a single-flight lock; with fail_open a server error says "compute it yourself"."""
+        return self._perform("lock", lambda: (self._store.acquire(lock, token, ms), True, 0), (), True)
+
+    def _release(self, lock, token):
+        self._perform("unlock", lambda: (self._store.release(lock, token), True, 0), (), None)
+
+    def _lock_held(self, lock):
+        return self._perform("lock", lambda: (self._store.exists(lock), True, 0), (), False)
 
     def _memo_key(self, label, digest):
         return self._namespace.memo_key(label, digest)
@@ -436,7 +602,10 @@ class SharedMooncake:
         return self._perform("ping", lambda: (bool(self._store.ping()), True, 0), (), False)
 
     def close(self):
-        """Close the connections of a client made from a URL (a given client is left open)."""
+        """Close the connections of a client made from a URL (a given client is
+        left open), and stop the near cache's listener (it is bypassed after)."""
+        if self._near is not None:
+            self._near.close()
         self._connection.close()
 
     def __reduce__(self):

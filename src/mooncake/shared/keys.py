@@ -168,3 +168,77 @@ class Namespace:
     def _memo_prefix(self, label):
         # ':' is escaped too, so one label's pattern never matches another's keys.
         return self.prefix + MEMO_MARK + escape(label).replace(b":", b"%3A") + b":"
+
+
+_ESCAPE_CODE = re.compile(rb"%([0-9A-F]{2})")
+
+
+def _unescape(raw):
+    if b"%" not in raw:
+        return raw
+    return _ESCAPE_CODE.sub(lambda match: bytes([int(match.group(1), 16)]), raw)
+
+
+def _decode_item(raw, pos):
+    """(key, next position) of the encoded key starting at ``raw[pos]``; items of a
+    tuple end at an unescaped ``,`` or ``)``, which never occur inside an item."""
+    if raw.startswith(b"t(", pos):
+        items, pos = [], pos + 2
+        if raw.startswith(b")", pos):
+            return (), pos + 1
+        while True:
+            item, pos = _decode_item(raw, pos)
+            items.append(item)
+            if raw.startswith(b")", pos):
+                return tuple(items), pos + 1
+            if not raw.startswith(b",", pos):
+                raise ValueError("not an encoded key")
+            pos += 1
+    end = pos
+    while end < len(raw) and raw[end] not in b",)":
+        end += 1
+    tag, body = raw[pos:pos + 2], raw[pos + 2:end]
+    if tag == b"s:":
+        return _unescape(body).decode("utf-8", "surrogatepass"), end
+    if tag == b"i:":
+        return int(body), end
+    if tag == b"b:":
+        return _unescape(body), end
+    raise ValueError("not an encoded key")
+
+
+def decode_name(prefix, name):
+    """The cache key (in the plain form a near cache stores) of the server key
+    ``name``: the inverse of ``Namespace.key`` for entries, a MemoKey for a
+    memoized result, None for a helper key or a name it cannot read."""
+    if not name.startswith(prefix):
+        return None
+    raw = name[len(prefix):]
+    if raw.startswith(MEMO_MARK):
+        return MemoKey(name)
+    try:
+        key, end = _decode_item(raw, 0)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return key if end == len(raw) else None
+
+
+def plain_key(key):
+    """``key`` as its plain equivalent: a str/int/bytes subclass as the base type,
+    a bool as its int, tuples item by item; TypeError for what is not a key.
+    Equal keys give equal plain keys, and ``decode_name`` gives the plain key."""
+    kind = type(key)
+    if kind is str or kind is int or kind is bytes or kind is MemoKey:
+        return key
+    if isinstance(key, bool):
+        return int(key)
+    if isinstance(key, str):
+        return str.__str__(key)
+    if isinstance(key, int):
+        return int.__index__(key)
+    if isinstance(key, bytes):
+        return bytes(memoryview(key))
+    if isinstance(key, tuple):
+        return tuple([plain_key(item) for item in tuple.__iter__(key)])
+    raise TypeError(
+        f"a shared cache key must be str, bytes, int or a tuple of these, not {kind.__name__}")

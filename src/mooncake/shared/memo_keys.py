@@ -56,12 +56,14 @@ def function_label(func):
 class SharedMemoKeys:
     """The key scheme ``memoize`` uses on a SharedMooncake (see mooncake.memoize)."""
 
-    def __init__(self, cache, func, key, per_instance):
+    def __init__(self, cache, func, key, per_instance, flight=None):
         if per_instance:
             raise TypeError("memoize_method is not available on a SharedMooncake: instances "
                             "are not shared between processes (use memoize with key=...)")
         self._cache = cache
         self._key = key
+        #: runs the in-process leader's computation under a cross-process lock
+        self.run_leader = None if flight is None else flight.run
         self._label = function_label(func).encode("utf-8", "surrogatepass")
         # The digest covers the label too, so the escaped label in the key is only for humans.
         self._seed = canonical(function_label(func)) + b"|"

@@ -10,6 +10,13 @@ MGET split by slot.
 
 _SCAN_BATCH = 1000
 
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 
 class Store:
     __slots__ = ("connection",)
@@ -34,6 +41,14 @@ class Store:
 
     def delete(self, name):
         return self._client().delete(name) == 1
+
+    def acquire(self, name, token, ms):
+        """SET NX PX: True if ``name`` was free and now holds ``token`` for ``ms``."""
+        return bool(self._client().set(name, token, nx=True, px=ms))
+
+    def release(self, name, token):
+        """Delete ``name`` only if it still holds ``token`` (one Lua script: atomic)."""
+        return self._client().eval(_RELEASE, 1, name, token)
 
     def get_and_delete(self, name):
         return self._client().getdel(name)

@@ -1,0 +1,123 @@
+"""Single flight across processes for a shared memoize: a lease lock per result.
+
+When a process's in-process leader misses a memoized result, it tries to take
+the result's lock key (``SET lock token NX PX lease``, a helper key inside the
+namespace). The one that gets it reads the result once more (another process
+may have just finished), computes, stores the result and releases the lock
+with a compare-and-delete (a Lua script: only its own token is deleted, never
+a later holder's after its lease ran out). The others wait: woken when the
+lock or the result key changes (the near cache's tracking push, when there is
+one) or by a bounded polling fallback, then read the result, or take the lock
+themselves if the leader failed or died. A dead leader's lock expires with
+its lease, so no waiter waits longer than the lease (plus one poll).
+"""
+
+import os
+import threading
+import time
+
+from .keys import HELPER_MARK
+
+#: Polling fallback: the first wait, and the longest (seconds).
+_POLL_FIRST, _POLL_MOST = 0.005, 0.1
+_MISSING = object()
+
+
+class Waiters:
+    """Events of the threads waiting for a name to change, woken by the listener's pushes."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._events = {}
+
+    def add(self, names):
+        """One event, set when any of ``names`` is invalidated."""
+        event = threading.Event()
+        with self._lock:
+            for name in names:
+                self._events.setdefault(name, []).append(event)
+        return event
+
+    def remove(self, names, event):
+        with self._lock:
+            for name in names:
+                events = self._events.get(name)
+                if events is not None:
+                    events.remove(event)
+                    if not events:
+                        del self._events[name]
+
+    def wake(self, names):
+        """Called with every batch of invalidated names."""
+        if not self._events:
+            return
+        with self._lock:
+            for name in names:
+                for event in self._events.get(name, ()):
+                    event.set()
+
+
+class SingleFlight:
+    """Runs a memoized function in one process at a time per result key."""
+
+    def __init__(self, cache, lease):
+        self._cache = cache
+        self._lease_ms = max(1, int(lease * 1000))
+        self._lease = lease
+
+    def lock_name(self, name):
+        prefix = self._cache._namespace.prefix
+        return prefix + HELPER_MARK + b"lock:" + name[len(prefix):]
+
+    def run(self, key, compute, seconds):
+        """The result for memo ``key``: computed here (and stored for ``seconds``)
+        if this process wins the lock, else read once the holder stored it."""
+        cache = self._cache
+        name = cache._namespace.key(key)
+        lock = self.lock_name(name)
+        token = os.urandom(16).hex().encode()
+        waiters = cache._waiters
+        while True:
+            # Register before trying the lock, so a release right after our failed
+            # SET NX still wakes us.
+            watched = (lock, name)
+            event = waiters.add(watched)
+            try:
+                acquired = cache._acquire(lock, token, self._lease_ms)
+                if not acquired:
+                    value = cache.get(key, _MISSING)
+                    if value is not _MISSING:
+                        return value
+                    self._wait(cache, lock, event)
+                    value = cache.get(key, _MISSING)
+                    if value is not _MISSING:
+                        return value
+                    continue  # the holder failed or died: try to lead
+            finally:
+                waiters.remove(watched, event)
+            try:
+                value = cache.get(key, _MISSING)  # finished while we were getting here?
+                if value is not _MISSING:
+                    return value
+                result = compute()
+                cache.put(key, result, seconds)
+                return result
+            finally:
+                cache._release(lock, token)
+
+    def _wait(self, cache, lock, event):
+        """Until the lock is gone (released, or its lease ran out) or a push woke
+        us; polls the lock with a growing interval as the fallback. Never longer
+        than the lease plus one poll."""
+        deadline = time.monotonic() + self._lease + _POLL_MOST
+        delay = _POLL_FIRST
+        while True:
+            if event.is_set():
+                return
+            if not cache._lock_held(lock):
+                return
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            event.wait(min(delay, deadline - now))
+            delay = min(delay * 2, _POLL_MOST)

@@ -1,0 +1,47 @@
+"""Bodies of the processes the near-cache tests spawn (importable in a child)."""
+
+import time
+
+from mooncake.shared import SharedMooncake
+
+
+def wait_trusted(cache, timeout=10.0):
+    """Block until the cache's near cache trusts its listeners (tracking confirmed)."""
+    deadline = time.monotonic() + timeout
+    while not cache._near.trusted:
+        if time.monotonic() > deadline:
+            raise AssertionError("tracking was not confirmed in time")
+        time.sleep(0.005)
+
+
+def watching_reader(url, namespace, conn, rounds):
+    """Read "k" through a near cache in a tight loop; report each new value with its arrival time."""
+    cache = SharedMooncake(url, namespace=namespace, near=100)
+    wait_trusted(cache)
+    last = cache.get("k")  # the writer wrote 0 before it started us
+    conn.send("ready")
+    seen = 0
+    while seen < rounds:
+        value = cache.get("k")
+        if value != last:
+            conn.send((value, time.monotonic()))
+            last = value
+            seen += 1
+    conn.send(cache.get_stats())
+    cache.close()
+
+
+def strict_reader(url, namespace, conn):
+    """For each number the writer says it has written (its put returned), read "k"
+    through a strict near cache at once and send back what was read."""
+    cache = SharedMooncake(url, namespace=namespace, near=100, strict=True)
+    wait_trusted(cache)
+    conn.send("ready")
+    while True:
+        written = conn.recv()
+        if written is None:
+            break
+        conn.send(cache.get("k"))
+        cache.get("k")  # a near hit now, kept until the next write invalidates it
+    conn.send(cache.get_stats())
+    cache.close()
