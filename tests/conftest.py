@@ -31,7 +31,16 @@ if not PURE_ONLY:
     importlib.import_module("mooncake._cache")
     importlib.import_module("mooncake._monitor")
 
-IMPLS = ["py"] if PURE_ONLY else ["c", "py"]
+#: Every implementation this run can import.
+TWINS = ["py"] if PURE_ONLY else ["c", "py"]
+
+# Under the sanitizers (.ci/sanitize) the API tests run on the engine only: the
+# pure twin has no C code for ASan or UBSan to check, and the main CI run has
+# already tested it. Tests that hold the engine to the twin (TWINS) still run.
+SANITIZED = bool(os.environ.get("MOONCAKE_SANITIZED"))
+
+#: The implementations the ``impl`` fixture runs each API test on.
+IMPLS = ["c"] if SANITIZED and not PURE_ONLY else TWINS
 
 _MODULES = {
     ("cache", "c"): "mooncake._cache",

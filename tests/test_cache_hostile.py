@@ -47,7 +47,7 @@ import sys
 
 import hypothesis.strategies as st
 import pytest
-from conftest import IMPLS, FakeClock, implementation
+from conftest import IMPLS, TWINS, FakeClock, implementation
 from hypothesis import given, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from thread_runner import run_together
@@ -705,7 +705,7 @@ def test_sizes_from_user_input_are_checked_alike(setting, size):
 @given(setting=st.sampled_from(["max_metrics", "max_operations"]), size=SIZES)
 def test_monitor_sizes_from_user_input_are_checked_alike(setting, size):
     outcomes = []
-    for impl in IMPLS if len(IMPLS) == 2 else ("py", "py"):
+    for impl in TWINS if len(TWINS) == 2 else ("py", "py"):
         cls = implementation("monitor", impl).SimpleMonitor
         kind, made = _outcome(lambda cls=cls: cls(clock=FakeClock(), **{setting: size}))
         if kind == "ok":

@@ -10,7 +10,7 @@ import threading
 import tracemalloc
 
 import pytest
-from conftest import IMPLS, FakeClock, implementation
+from conftest import TWINS, FakeClock, implementation
 
 from mooncake.monitor_arguments import MAX_METRICS, OTHER_OPERATION
 
@@ -233,7 +233,7 @@ def test_a_monitor_clones_with_its_data(monitor_cls, how):
     assert twin.get_operation_count("get") == monitor.get_operation_count("get") + 1
 
 
-@pytest.mark.skipif(len(IMPLS) < 2, reason="needs both twins")
+@pytest.mark.skipif(len(TWINS) < 2, reason="needs both twins (MOONCAKE_PURE_PYTHON=1)")
 def test_both_twins_share_one_pickled_state():
     engine = implementation("monitor", "c").SimpleMonitor
     model = implementation("monitor", "py").SimpleMonitor
