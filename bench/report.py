@@ -113,7 +113,7 @@ def markdown(data, targets):
         "",
         summary_table(data),
         "",
-        "## Targets (issue #4)",
+        "## Targets (issues #4 and #10)",
         "",
         targets_table(targets),
         "",

@@ -6,7 +6,11 @@ keys held by an unbounded cache that was filled with them beforehand:
 * ``get hit``: ``get`` of every held key;
 * ``get miss``: ``get`` of ``n`` other keys, never stored;
 * ``put overwrite``: ``put`` of every held key again;
-* ``put new + delete``: ``put`` of a key not held, then ``delete`` of it.
+* ``put new + delete``: ``put`` of a key not held, then ``delete`` of it;
+* ``bounded get hit``: ``get`` of every held key, on a cache bounded to exactly
+  ``n`` (each peer's default policy: W-TinyLFU-SIEVE for mooncake, so a hit
+  also pays for its frequency sketch). ``dict`` has no bound and is the same
+  plain ``get`` as above: the baseline the bounded caches are held to.
 
 The mix replays one seeded sequence of Zipf(0.99) keys, 90% ``get`` and 10%
 ``put``, on a cache bounded to a tenth of the key space; the hit ratio is
@@ -16,18 +20,18 @@ warms it). ``dict`` has no bound: its hit ratio is the ceiling.
 
 from . import harness, keyspace
 
-MICRO_OPS = ("get hit", "get miss", "put overwrite", "put new + delete")
+MICRO_OPS = ("get hit", "get miss", "put overwrite", "put new + delete", "bounded get hit")
 
 
-def _filled(peer, keys, v):
-    c = peer.make(None)
+def _filled(peer, keys, v, maxsize=None):
+    c = peer.make(maxsize)
     fill = harness.compile_loop(peer.put)
     fill(c, keys, v, 1)
     return c
 
 
 def _body(peer, op):
-    if op in ("get hit", "get miss"):
+    if op in ("get hit", "get miss", "bounded get hit"):
         return peer.get
     if op == "put overwrite":
         return peer.put
@@ -39,8 +43,9 @@ def micro(peers, op, held, absent, rounds, target, progress=None):
     v = keyspace.VALUE
     keys = absent if op in ("get miss", "put new + delete") else held
     cases = []
+    maxsize = len(held) if op == "bounded get hit" else None
     for peer in peers:
-        c = _filled(peer, held, v)
+        c = _filled(peer, held, v, maxsize)
         loop = harness.compile_loop(_body(peer, op))
         bind = (lambda loop, c: lambda items: lambda loops: loop(c, items, v, loops))(loop, c)
         cases.append(harness.Case(peer.name, bind, keys))
