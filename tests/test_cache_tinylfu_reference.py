@@ -24,15 +24,21 @@ MASK32 = 0xFFFFFFFF
 MASK64 = 0xFFFFFFFFFFFFFFFF
 
 
+def _key_hash(key):
+    """The hash both engines decide on: the high 32 bits folded onto the low."""
+    h = hash(key) & MASK64
+    return (h ^ (h >> 32)) & MASK32
+
+
 def _slots(key, width):
-    h = ((hash(key) & MASK64) * 0x9E3779B97F4A7C15) & MASK64
+    h = (_key_hash(key) * 0x9E3779B97F4A7C15) & MASK64
     h ^= h >> 32
     h1, h2 = h & MASK32, (h >> 32) | 1
     return [((h1 + i * h2) & MASK32) * width >> 32 for i in range(4)]
 
 
 def _fingerprint(key):
-    f = ((hash(key) & MASK64) * 0xD6E8FEB86659FD93) & MASK64
+    f = (_key_hash(key) * 0xD6E8FEB86659FD93) & MASK64
     return ((f ^ (f >> 32)) & MASK32) or 1
 
 

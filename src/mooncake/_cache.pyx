@@ -4,8 +4,9 @@
 
 Layout (all buffers from PyMem_*, so tracemalloc sees them):
 
-``indices``  open-addressing slots (int32): EMPTY, DUMMY or an index into ``entries``.
-``entries``  56-byte records in insertion order. That order is also the SIEVE
+``indices``  open-addressing slots of 3 bytes (4 in tables over 2**23 slots,
+             csrc/mc_slots.h): EMPTY, DUMMY or an index into ``entries``.
+``entries``  52-byte records in insertion order. That order is also the SIEVE
              queue, oldest first, so eviction needs no linked list: the hand is
              an index that moves towards newer entries and wraps around.
              A removal leaves a hole (key NULL); holes are squeezed out when
@@ -132,6 +133,12 @@ cdef enum:
     LOOKUP_ERROR = -2
     LOOKUP_RESTART = -3
 
+cdef extern from "mc_slots.h" nogil:
+    Py_ssize_t mc_slot_width(Py_ssize_t nslots)
+    Py_ssize_t mc_slots_bytes(Py_ssize_t nslots)
+    int32_t mc_slot_get(const unsigned char *slots, Py_ssize_t width, size_t i)
+    void mc_slot_set(unsigned char *slots, Py_ssize_t width, size_t i, int32_t ix)
+
 cdef extern from *:
     """
     #define MC_NOT_IN_HEAP 0xFFFFFFFFu
@@ -157,15 +164,19 @@ cdef extern from *:
 cdef object _MISSING = object()
 
 
-ctypedef struct Entry:
+# Packed: 52 bytes, not 56 with the padding a double after three uint32s
+# would get. Every field stays 4-byte aligned (the array is, and 52 is a
+# multiple of 4); x86-64 and AArch64 load such doubles at full speed. The
+# fields a lookup and a hit touch come first.
+ctypedef packed struct Entry:
     PyObject *key            # NULL marks a hole left by a removal
     PyObject *value
-    Py_hash_t hash
     double expires           # cache-clock seconds: put time + ttl (INFINITY: never)
+    uint32_t hash            # the key's folded hash (see _fold)
+    uint32_t hits_visited    # get hits since put << 1 | SIEVE visited bit
+    uint32_t heap_pos        # NOT_IN_HEAP when ttl is infinite
     double ttl               # seconds, as given to the last put or touch
     double heap_key          # see "lazy heap keys" below; the put time if never expiring
-    uint32_t heap_pos        # NOT_IN_HEAP when ttl is infinite
-    uint32_t hits_visited    # get hits since put << 1 | SIEVE visited bit
 
 
 ctypedef struct LogItem:
@@ -515,17 +526,30 @@ cdef inline bint _plain_key(PyObject *o) noexcept:
     return PyUnicode_CheckExact(<object>o) or PyLong_CheckExact(<object>o) or PyBytes_CheckExact(<object>o)
 
 
-cdef inline Py_hash_t _hash(object key) except? -1:
-    """The key's hash; a user __hash__ may re-enter the cache, so it is counted."""
+cdef inline Py_hash_t _fold(Py_hash_t h) noexcept nogil:
+    # Implementation note: a record keeps 32 bits of its key's hash, the high
+    # half folded onto the low half, and every decision (slot, probe sequence,
+    # the equality pre-check, sketch counters, ghost fingerprints) is made on
+    # that: a table holds at most 2**30 slots, so 32 bits lose nothing there,
+    # and the record is 4 bytes smaller. Small non-negative ints keep their own
+    # value, as dict's slots do. Keys whose folds match get __eq__ called, as
+    # keys with equal hashes do in a dict; the pure twin folds alike.
+    cdef uint64_t u = <uint64_t>h
+    return <Py_hash_t>(<uint32_t>(u ^ (u >> 32)))
+
+
+cdef inline Py_hash_t _hash(object key) except -1:
+    """The key's folded hash (0 .. 2**32 - 1, see _fold); a user __hash__ may
+    re-enter the cache, so it is counted."""
     cdef Py_hash_t h
     if _plain_key(<PyObject *>key):
-        return hash(key)
+        return _fold(hash(key))
     mc_enter_user_code(" in a key's __hash__")
     try:
         h = hash(key)
     finally:
         mc_leave_user_code()
-    return h
+    return _fold(h)
 
 
 cdef inline Py_ssize_t _probe(SimpleMooncake self, PyObject *key, Py_hash_t h) except LOOKUP_ERROR:
@@ -540,7 +564,7 @@ cdef inline Py_ssize_t _probe(SimpleMooncake self, PyObject *key, Py_hash_t h) e
     cdef uint64_t version
     cdef int equal
     while True:
-        ix = self.indices[slot]
+        ix = mc_slot_get(self.indices, self.slot_width, slot)
         if ix == EMPTY:
             return LOOKUP_ABSENT
         if ix >= 0:
@@ -599,11 +623,12 @@ cdef inline Py_ssize_t _find(SimpleMooncake self, object key, Py_hash_t h, doubl
 
 
 cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now, Graveyard *grave):
-    cdef Py_ssize_t ix = _find(self, key, h, &now, grave)
+    cdef Py_ssize_t ix
     cdef Entry *e
     cdef LogItem *slot
     cdef PyObject *dropped = NULL
     cdef object value
+    ix = _find(self, key, h, &now, grave)
     if ix < 0:
         mc_counter_add(&self.misses, 1)
         return _MISSING
@@ -758,7 +783,8 @@ cdef class SimpleMooncake:
     subclass must call ``super().__init__()`` before using the cache).
     """
 
-    cdef int32_t *indices
+    cdef unsigned char *indices    # mask + 1 slots of slot_width bytes (csrc/mc_slots.h)
+    cdef Py_ssize_t slot_width
     cdef Py_ssize_t mask
     cdef Entry *entries
     cdef Py_ssize_t *sizes         # per-record weight; allocated only with maxmemory
@@ -879,7 +905,7 @@ cdef class SimpleMooncake:
         self.boundary = self.n_main = self.n_window = 0
         self.memory = 0
         if self.indices != NULL:
-            memset(self.indices, 0xFF, (self.mask + 1) * sizeof(int32_t))
+            memset(self.indices, 0xFF, mc_slots_bytes(self.mask + 1))
         self.version += 1
         grave_release(&grave, None)
 
@@ -906,7 +932,7 @@ cdef class SimpleMooncake:
     cdef int _allocate(self, Py_ssize_t nslots) noexcept:
         """Fresh empty buffers for ``nslots`` slots; -1 on failure (nothing changed)."""
         cdef Py_ssize_t cap = usable(nslots)
-        cdef int32_t *indices = <int32_t *>PyMem_Malloc(nslots * sizeof(int32_t))
+        cdef unsigned char *indices = <unsigned char *>PyMem_Malloc(mc_slots_bytes(nslots))
         cdef Entry *entries = <Entry *>PyMem_Malloc(cap * sizeof(Entry))
         cdef uint32_t *heap = <uint32_t *>PyMem_Malloc(cap * sizeof(uint32_t))
         cdef Py_ssize_t *sizes = NULL
@@ -918,12 +944,13 @@ cdef class SimpleMooncake:
             PyMem_Free(heap)
             PyMem_Free(sizes)
             return -1
-        memset(indices, 0xFF, nslots * sizeof(int32_t))  # every slot EMPTY (-1)
+        memset(indices, 0xFF, mc_slots_bytes(nslots))  # every slot EMPTY (-1)
         PyMem_Free(self.indices)
         PyMem_Free(self.entries)
         PyMem_Free(self.heap)
         PyMem_Free(self.sizes)
         self.indices = indices
+        self.slot_width = mc_slot_width(nslots)
         self.entries = entries
         self.heap = heap
         self.sizes = sizes
@@ -954,14 +981,16 @@ cdef class SimpleMooncake:
         cdef Py_ssize_t nslots = MIN_SLOTS
         cdef Py_ssize_t cap, i, j, slot, old_hand, old_boundary
         cdef size_t perturb
-        cdef int32_t *indices
+        cdef unsigned char *indices
+        cdef Py_ssize_t width
         cdef Entry *e
         while usable(nslots) < needed + (needed >> 1) + 1 and nslots < MAX_SLOTS:
             nslots <<= 1
         if usable(nslots) < needed:
             raise MemoryError("SimpleMooncake cannot hold that many entries")
         cap = usable(nslots)
-        indices = <int32_t *>PyMem_Malloc(nslots * sizeof(int32_t))
+        width = mc_slot_width(nslots)
+        indices = <unsigned char *>PyMem_Malloc(mc_slots_bytes(nslots))
         if indices == NULL:
             raise MemoryError()
         # Grow first: a failed realloc leaves the old block as it was, and a
@@ -969,7 +998,7 @@ cdef class SimpleMooncake:
         if cap > self.capacity and self._resize_records(cap) < 0:
             PyMem_Free(indices)
             raise MemoryError()
-        memset(indices, 0xFF, nslots * sizeof(int32_t))
+        memset(indices, 0xFF, mc_slots_bytes(nslots))
         old_hand = self.hand
         old_boundary = self.boundary
         self.hand = 0
@@ -992,13 +1021,14 @@ cdef class SimpleMooncake:
                 self.heap[e.heap_pos] = <uint32_t>j
             perturb = <size_t>e.hash
             slot = <Py_ssize_t>(<size_t>e.hash & <size_t>(nslots - 1))
-            while indices[slot] != EMPTY:
+            while mc_slot_get(indices, width, slot) != EMPTY:
                 perturb >>= 5
                 slot = <Py_ssize_t>((<size_t>slot * 5 + perturb + 1) & <size_t>(nslots - 1))
-            indices[slot] = <int32_t>j
+            mc_slot_set(indices, width, slot, <int32_t>j)
             j += 1
         PyMem_Free(self.indices)
         self.indices = indices
+        self.slot_width = width
         if cap < self.capacity:
             # Shrinking cannot lose records (cap >= needed >= j); if realloc
             # declines, the larger blocks simply stay.
@@ -1044,7 +1074,7 @@ cdef class SimpleMooncake:
         cdef size_t perturb = <size_t>h
         cdef size_t mask = <size_t>self.mask
         cdef size_t slot = <size_t>h & mask
-        while self.indices[slot] != ix:
+        while mc_slot_get(self.indices, self.slot_width, slot) != ix:
             perturb >>= 5
             slot = (slot * 5 + perturb + 1) & mask
         return <Py_ssize_t>slot
@@ -1053,7 +1083,7 @@ cdef class SimpleMooncake:
         cdef size_t perturb = <size_t>h
         cdef size_t mask = <size_t>self.mask
         cdef size_t slot = <size_t>h & mask
-        while self.indices[slot] >= 0:
+        while mc_slot_get(self.indices, self.slot_width, slot) >= 0:
             perturb >>= 5
             slot = (slot * 5 + perturb + 1) & mask
         return <Py_ssize_t>slot
@@ -1132,7 +1162,7 @@ cdef class SimpleMooncake:
         """Take record ``ix`` out; its key and value go to the graveyard (which
         must have room for one more removal)."""
         cdef Entry *e = &self.entries[ix]
-        self.indices[self._slot_of(ix)] = DUMMY
+        mc_slot_set(self.indices, self.slot_width, self._slot_of(ix), DUMMY)
         if e.heap_pos != NOT_IN_HEAP:
             self._heap_remove(ix)
         if self.sizes != NULL:
@@ -1176,7 +1206,7 @@ cdef class SimpleMooncake:
         if self.sizes != NULL:
             self.sizes[ix] = size
             self.memory += size
-        self.indices[self._free_slot(h)] = <int32_t>ix
+        mc_slot_set(self.indices, self.slot_width, self._free_slot(h), <int32_t>ix)
         self.nentries += 1
         self.live += 1
         if self.tinylfu:
@@ -1587,7 +1617,7 @@ cdef class SimpleMooncake:
                         e.key = NULL
                 if self._allocate(MIN_SLOTS) < 0:
                     # Keep the big buffers, now empty.
-                    memset(self.indices, 0xFF, (self.mask + 1) * sizeof(int32_t))
+                    memset(self.indices, 0xFF, mc_slots_bytes(self.mask + 1))
                     self.nentries = self.live = self.heap_len = self.hand = self.memory = 0
                     self.boundary = self.n_main = self.n_window = 0
                     self.version += 1
@@ -1936,3 +1966,4 @@ cdef int _clear(PyObject *o) noexcept:
 
 (<GCSlots *>SimpleMooncake).tp_traverse = _traverse
 (<GCSlots *>SimpleMooncake).tp_clear = _clear
+

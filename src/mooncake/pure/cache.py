@@ -62,12 +62,20 @@ EXPIRED, EVICTED, DELETED, REPLACED, CLEARED = (
 )
 
 
+def _fold(h):
+    """32 bits of a hash: the high half folded onto the low half. Every decision
+    (buckets, the sketch, ghost fingerprints) is made on it, as in the engine,
+    whose records keep only these 32 bits."""
+    h &= 0xFFFF_FFFF_FFFF_FFFF
+    return (h ^ (h >> 32)) & 0xFFFF_FFFF
+
+
 def _hash(key):
-    """The key's hash; a user __hash__ may re-enter the cache, so it is counted."""
+    """The key's folded hash; a user __hash__ may re-enter the cache, so it is counted."""
     if type(key) in _PLAIN_KEYS:
-        return hash(key)
+        return _fold(hash(key))
     with calling_user_code(" in a key's __hash__"):
-        return hash(key)
+        return _fold(hash(key))
 
 
 class _Entry:
