@@ -64,6 +64,7 @@ from mooncake._csupport cimport (
     mc_leave_user_code,
     mc_monotonic,
     mc_precise_monotonic,
+    mc_prefetch_write,
 )
 
 cdef extern from "Python.h":
@@ -435,6 +436,22 @@ cdef inline void sketch_increment(Admission *a, Py_hash_t key_hash) noexcept nog
         sketch_halve(a)
 
 
+cdef inline void sketch_prefetch(Admission *a, Py_hash_t key_hash) noexcept nogil:
+    """Hint that the key's four counters are about to be bumped (see
+    csrc/mc_prefetch.h): the same slots as sketch_increment, no change."""
+    cdef uint64_t h = <uint64_t>key_hash * SLOT_MIX
+    cdef uint32_t slot_hash, step
+    cdef uint64_t *row = a.sketch
+    cdef int i
+    h ^= h >> 32
+    slot_hash = <uint32_t>h
+    step = <uint32_t>(h >> 32) | 1
+    for i in range(4):
+        mc_prefetch_write(&row[((<uint64_t>slot_hash * <uint64_t>a.width) >> 32) >> 4])
+        row += a.row_words
+        slot_hash += step
+
+
 cdef void sketch_halve(Admission *a) noexcept nogil:
     cdef Py_ssize_t i
     a.additions = 0
@@ -628,6 +645,8 @@ cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now
     cdef LogItem *slot
     cdef PyObject *dropped = NULL
     cdef object value
+    if self.admission != NULL:
+        sketch_prefetch(self.admission, h)
     ix = _find(self, key, h, &now, grave)
     if ix < 0:
         mc_counter_add(&self.misses, 1)
@@ -756,6 +775,19 @@ cdef inline bint _put_one(SimpleMooncake self, object key, object value, double 
     finally:
         grave_release(&grave, self.on_remove)
     return True
+
+
+cdef inline double _put_seconds(object ttl) except? -1.0:
+    """A put's ttl in seconds; the common types converted without a temporary float."""
+    cdef double seconds
+    if type(ttl) is float:
+        seconds = PyFloat_AS_DOUBLE(ttl)
+        if isnan(seconds):
+            raise ValueError("ttl must not be NaN")
+        return seconds
+    if type(ttl) is int:
+        return PyLong_AsDouble(ttl)
+    return ttl_seconds(ttl)
 
 
 cdef class SimpleMooncake:
@@ -1397,17 +1429,9 @@ cdef class SimpleMooncake:
         put returns False and changes nothing. Unhashable key or non-real ttl:
         TypeError; NaN ttl: ValueError; the cache is then unchanged.
         """
-        cdef double seconds, started
+        cdef double seconds = _put_seconds(ttl)
+        cdef double started
         cdef bint stored
-        # The common ttls, converted without a temporary float object.
-        if type(ttl) is float:
-            seconds = PyFloat_AS_DOUBLE(ttl)
-            if isnan(seconds):
-                raise ValueError("ttl must not be NaN")
-        elif type(ttl) is int:
-            seconds = PyLong_AsDouble(ttl)
-        else:
-            seconds = ttl_seconds(ttl)
         if self.monitor is None:
             return _put_one(self, key, value, seconds)
         started = mc_precise_monotonic()
@@ -1967,3 +1991,94 @@ cdef int _clear(PyObject *o) noexcept:
 (<GCSlots *>SimpleMooncake).tp_traverse = _traverse
 (<GCSlots *>SimpleMooncake).tp_clear = _clear
 
+
+# ----------------------------------------------------------------------
+# get and put, parsed by hand for their common call shapes.
+#
+# Implementation note: Cython's generic argument parsing takes a new
+# reference to every argument and hands keyword names to a general routine:
+# in callgrind, about 45 instructions of a get's 460 and 100 of a
+# put(k, v, ttl=...)'s 865. These two calls are the cache, so get(k),
+# get(k, default), put(k, v), put(k, v, ttl) and put(k, v, ttl=...) on an
+# unmonitored cache are parsed here, with borrowed references. Every other
+# call (other keywords, wrong counts, a monitor) goes to the function Cython
+# generated for the method, unchanged: it stays the reference for behaviour and
+# error messages. The descriptors keep the generated names and docstrings;
+# a subclass that overrides get or put overrides these as it would the others.
+
+cdef extern from "Python.h":
+    ctypedef struct PyMethodDef:
+        const char *ml_name
+        void *ml_meth
+        int ml_flags
+        const char *ml_doc
+    ctypedef struct PyMethodDescrObject:
+        PyMethodDef *d_method
+    ctypedef struct PyTypeObject:
+        PyObject *tp_dict
+    object PyDescr_NewMethod(PyTypeObject *type, PyMethodDef *meth)
+    void PyType_Modified(PyTypeObject *type)
+    Py_ssize_t PyTuple_GET_SIZE(PyObject *p)
+    PyObject *PyTuple_GET_ITEM(PyObject *p, Py_ssize_t pos)
+
+ctypedef PyObject *(*_fastcall)(PyObject *, PyObject **, Py_ssize_t, PyObject *) except NULL
+
+cdef PyMethodDef _get_def
+cdef PyMethodDef _put_def
+cdef _fastcall _generated_get
+cdef _fastcall _generated_put
+cdef object _TTL_NAME = sys.intern("ttl")
+cdef object _DEFAULT_TTL = 3600
+
+
+cdef PyObject *_get_fastcall(PyObject *self, PyObject **args, Py_ssize_t nargs,
+                             PyObject *kwnames) except NULL:
+    cdef object result
+    if kwnames != NULL or nargs < 1 or nargs > 2 or (<SimpleMooncake>self).monitor is not None:
+        return _generated_get(self, args, nargs, kwnames)
+    result = _get_one(<SimpleMooncake>self, <object>args[0])
+    if result is _MISSING:
+        result = <object>args[1] if nargs == 2 else None
+    Py_INCREF(result)
+    return <PyObject *>result
+
+
+cdef PyObject *_put_fastcall(PyObject *self, PyObject **args, Py_ssize_t nargs,
+                             PyObject *kwnames) except NULL:
+    cdef object ttl, result
+    if (<SimpleMooncake>self).monitor is not None:
+        return _generated_put(self, args, nargs, kwnames)
+    if kwnames == NULL:
+        if nargs == 2:
+            ttl = _DEFAULT_TTL
+        elif nargs == 3:
+            ttl = <object>args[2]
+        else:
+            return _generated_put(self, args, nargs, kwnames)
+    elif (nargs == 2 and PyTuple_GET_SIZE(kwnames) == 1
+          and PyTuple_GET_ITEM(kwnames, 0) == <PyObject *>_TTL_NAME):
+        ttl = <object>args[2]
+    else:
+        return _generated_put(self, args, nargs, kwnames)
+    result = _put_one(<SimpleMooncake>self, <object>args[0], <object>args[1], _put_seconds(ttl))
+    Py_INCREF(result)
+    return <PyObject *>result
+
+
+cdef _fastcall _install(str name, PyMethodDef *method, void *function):
+    """Replace the type's method ``name`` by ``function`` (same flags, name and
+    docstring); return the generated function it stands in front of."""
+    cdef PyTypeObject *t = <PyTypeObject *>SimpleMooncake
+    cdef object generated = (<object>t.tp_dict)[name]
+    cdef PyMethodDef *original = (<PyMethodDescrObject *>generated).d_method
+    method.ml_name = original.ml_name
+    method.ml_meth = function
+    method.ml_flags = original.ml_flags
+    method.ml_doc = original.ml_doc
+    (<object>t.tp_dict)[name] = PyDescr_NewMethod(t, method)
+    PyType_Modified(t)
+    return <_fastcall><void *>original.ml_meth
+
+
+_generated_get = _install("get", &_get_def, <void *>_get_fastcall)
+_generated_put = _install("put", &_put_def, <void *>_put_fastcall)

@@ -1,4 +1,4 @@
-# Declarations of the C helpers in csrc/ (clock and counters), shared by the engines.
+# Declarations of the C helpers in csrc/ (clock, counters, user-code depth, prefetch), shared by the engines.
 from libc.stdint cimport uint64_t
 
 cdef extern from "mc_clock.h" nogil:
@@ -16,3 +16,6 @@ cdef extern from "mc_stack.h":
     const int MC_MAX_USER_CODE_DEPTH
     int mc_enter_user_code(const char *where) except -1
     void mc_leave_user_code()
+
+cdef extern from "mc_prefetch.h" nogil:
+    void mc_prefetch_write(const void *p)
