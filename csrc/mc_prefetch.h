@@ -4,7 +4,10 @@
  * frequency sketch, one per row, each in a different cache line. Their
  * addresses depend only on the key's hash, so we ask for those lines right
  * after hashing, before the table probe: the four misses then overlap with the
- * probe's own instead of following it. A hint changes no result.
+ * probe's own instead of following it. Likewise a get hit on a full access
+ * log drops its oldest key, whose reference count sits in a line no recent
+ * operation touched: that line is asked for before the probe too. A hint
+ * changes no result.
  */
 #ifndef MC_PREFETCH_H
 #define MC_PREFETCH_H

@@ -647,6 +647,10 @@ cdef inline object _get(SimpleMooncake self, object key, Py_hash_t h, double now
     cdef object value
     if self.admission != NULL:
         sketch_prefetch(self.admission, h)
+    if self.log_len == self.log_ring and self.log_len:
+        # A hit will drop the oldest logged key: its reference count is in a
+        # line no recent operation touched (see csrc/mc_prefetch.h).
+        mc_prefetch_write(self.log[self.log_next].key)
     ix = _find(self, key, h, &now, grave)
     if ix < 0:
         mc_counter_add(&self.misses, 1)
