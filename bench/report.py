@@ -131,7 +131,7 @@ def markdown(data, targets):
             f"## Zipf(0.99) mix: 90% get, 10% put, {cfg['mix_keys']:,} keys, cache bound "
             f"{cfg['mix_maxsize']:,}, {cfg['mix_ops']:,} ops a pass",
             "",
-            "dict is unbounded: its hit ratio is the ceiling. Eviction: mooncake SIEVE, "
+            "dict is unbounded: its hit ratio is the ceiling. Eviction: mooncake W-TinyLFU-SIEVE (its default), "
             "cachetools and lru-dict LRU, cachebox VTTLCache the nearest expiry (FIFO here, "
             "every put has the same TTL).",
             "",
