@@ -25,9 +25,10 @@ MASK64 = 0xFFFFFFFFFFFFFFFF
 
 
 def _key_hash(key):
-    """The hash both engines decide on: the high 32 bits folded onto the low."""
+    """The hash both engines decide on: the high 32 bits, times an odd
+    constant, xor-ed onto the low 32."""
     h = hash(key) & MASK64
-    return (h ^ (h >> 32)) & MASK32
+    return (h & MASK32) ^ (((h >> 32) * 0x9E3779B1) & MASK32)
 
 
 def _slots(key, width):

@@ -148,6 +148,7 @@ cdef extern from *:
     #define MC_MAX_SLOTS ((Py_ssize_t)1 << 30)
     #define MC_SLOT_MIX 0x9E3779B97F4A7C15ULL
     #define MC_FINGERPRINT_MIX 0xD6E8FEB86659FD93ULL
+    #define MC_FOLD_MIX 0x9E3779B1u
     #define MC_HALF_MASK 0x7777777777777777ULL
     #define MC_EAGER_MAXSIZE ((Py_ssize_t)1 << 20)
     """
@@ -157,6 +158,7 @@ cdef extern from *:
     const Py_ssize_t MAX_SLOTS "MC_MAX_SLOTS"
     const uint64_t SLOT_MIX "MC_SLOT_MIX"
     const uint64_t FINGERPRINT_MIX "MC_FINGERPRINT_MIX"
+    const uint32_t FOLD_MIX "MC_FOLD_MIX"
     const uint64_t HALF_MASK "MC_HALF_MASK"
     # Up to this maxsize the admission state is built with the cache; above
     # it, when the cache first fills (as mooncake.pure.tinylfu.EAGER_MAXSIZE).
@@ -544,15 +546,17 @@ cdef inline bint _plain_key(PyObject *o) noexcept:
 
 
 cdef inline Py_hash_t _fold(Py_hash_t h) noexcept nogil:
-    # Implementation note: a record keeps 32 bits of its key's hash, the high
-    # half folded onto the low half, and every decision (slot, probe sequence,
-    # the equality pre-check, sketch counters, ghost fingerprints) is made on
-    # that: a table holds at most 2**30 slots, so 32 bits lose nothing there,
-    # and the record is 4 bytes smaller. Small non-negative ints keep their own
-    # value, as dict's slots do. Keys whose folds match get __eq__ called, as
+    # Implementation note: a record keeps 32 bits of its key's hash, and every
+    # decision (slot, probe sequence, the equality pre-check, sketch counters,
+    # ghost fingerprints) is made on them: a table holds at most 2**30 slots,
+    # so 32 bits lose nothing there, and the record is 4 bytes smaller. The
+    # high half is multiplied by an odd constant before it is xor-ed onto the
+    # low half: a plain xor would send structured keys such as (x << 32) | y,
+    # or -5 and 4, to a few folds. A non-negative int below 2**32 keeps its own
+    # value, as in dict's slots. Keys whose folds match get __eq__ called, as
     # keys with equal hashes do in a dict; the pure twin folds alike.
     cdef uint64_t u = <uint64_t>h
-    return <Py_hash_t>(<uint32_t>(u ^ (u >> 32)))
+    return <Py_hash_t>(<uint32_t>u ^ (<uint32_t>(u >> 32) * FOLD_MIX))
 
 
 cdef inline Py_hash_t _hash(object key) except -1:
@@ -2010,7 +2014,11 @@ cdef int _clear(PyObject *o) noexcept:
 # error messages. The descriptors keep the generated names and docstrings;
 # a subclass that overrides get or put overrides these as it would the others.
 
+cdef object _METHOD_DESCRIPTOR = type(str.join)
+
 cdef extern from "Python.h":
+    int METH_FASTCALL
+    int METH_KEYWORDS
     ctypedef struct PyMethodDef:
         const char *ml_name
         void *ml_meth
@@ -2071,10 +2079,17 @@ cdef PyObject *_put_fastcall(PyObject *self, PyObject **args, Py_ssize_t nargs,
 
 cdef _fastcall _install(str name, PyMethodDef *method, void *function):
     """Replace the type's method ``name`` by ``function`` (same flags, name and
-    docstring); return the generated function it stands in front of."""
+    docstring); return the generated function it stands in front of. If
+    Cython did not generate a METH_FASTCALL | METH_KEYWORDS method descriptor
+    (another Cython, CYTHON_VECTORCALL=0), leave the method alone: NULL."""
     cdef PyTypeObject *t = <PyTypeObject *>SimpleMooncake
     cdef object generated = (<object>t.tp_dict)[name]
-    cdef PyMethodDef *original = (<PyMethodDescrObject *>generated).d_method
+    cdef PyMethodDef *original
+    if type(generated) is not _METHOD_DESCRIPTOR:
+        return NULL
+    original = (<PyMethodDescrObject *>generated).d_method
+    if original.ml_flags != METH_FASTCALL | METH_KEYWORDS:
+        return NULL
     method.ml_name = original.ml_name
     method.ml_meth = function
     method.ml_flags = original.ml_flags

@@ -63,11 +63,11 @@ EXPIRED, EVICTED, DELETED, REPLACED, CLEARED = (
 
 
 def _fold(h):
-    """32 bits of a hash: the high half folded onto the low half. Every decision
-    (buckets, the sketch, ghost fingerprints) is made on it, as in the engine,
-    whose records keep only these 32 bits."""
+    """32 bits of a hash: the high half, times an odd constant, xor-ed onto the
+    low half. Every decision (buckets, the sketch, ghost fingerprints) is made
+    on it, as in the engine, whose records keep only these 32 bits."""
     h &= 0xFFFF_FFFF_FFFF_FFFF
-    return (h ^ (h >> 32)) & 0xFFFF_FFFF
+    return (h & 0xFFFF_FFFF) ^ (((h >> 32) * 0x9E3779B1) & 0xFFFF_FFFF)
 
 
 def _hash(key):
