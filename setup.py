@@ -46,20 +46,22 @@ def sanitizer_args():
 def extensions():
     if os.environ.get("MOONCAKE_PURE_PYTHON") == "1":
         return []
-    sources = sorted(glob.glob("src/mooncake/*.pyx"))
+    sources = sorted(glob.glob("src/mooncake/**/*.pyx", recursive=True))
     if not sources:
         # An sdist without the .pyx once built a pure wheel that could not be imported.
-        raise SystemExit("setup.py: no src/mooncake/*.pyx to build; set MOONCAKE_PURE_PYTHON=1 "
+        raise SystemExit("setup.py: no .pyx under src/mooncake to build; set MOONCAKE_PURE_PYTHON=1 "
                          "to build the pure-Python package on purpose")
     sanitize = sanitizer_args()
     return [
         Extension(
-            "mooncake." + os.path.splitext(os.path.basename(path))[0],
+            # src/mooncake/cache/_engine.pyx -> mooncake.cache._engine
+            os.path.splitext(os.path.relpath(path, "src"))[0].replace(os.sep, "."),
             [path],
             include_dirs=["csrc"],
             extra_compile_args=compile_args() + sanitize,
             extra_link_args=link_args() + sanitize,
-            depends=glob.glob("csrc/*.h") + glob.glob("src/mooncake/*.pxd"),
+            depends=glob.glob("csrc/*.h") + glob.glob(os.path.join(os.path.dirname(path), "*.pxi"))
+            + glob.glob("src/mooncake/**/*.pxd", recursive=True),
         )
         for path in sources
     ]
@@ -78,7 +80,7 @@ class CythonizeThenBuildExt(build_ext):
         (translated,) = cythonize(
             [ext],
             compiler_directives={"language_level": "3"},
-            include_path=["src/mooncake"],
+            include_path=["src"],
         )
         ext.sources = translated.sources
         super().build_extension(ext)

@@ -1,4 +1,4 @@
-"""The near cache's hit path, in Python: the twin of ``mooncake._near.NearFront``
+"""The near cache's hit path, in Python: the twin of ``mooncake.shared._near_front.NearFront``
 (used when MOONCAKE_PURE_PYTHON=1); read that module's docstring."""
 
 

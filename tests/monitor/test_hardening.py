@@ -12,7 +12,7 @@ import tracemalloc
 import pytest
 from conftest import TWINS, FakeClock, implementation
 
-from mooncake.monitor_arguments import MAX_METRICS, OTHER_OPERATION
+from mooncake.monitor.arguments import MAX_METRICS, OTHER_OPERATION
 
 
 @pytest.fixture

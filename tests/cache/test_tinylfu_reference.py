@@ -310,7 +310,7 @@ def test_sketch_and_ghosts_cost_at_most_8_bytes_per_unit_of_maxsize(cache_cls):
     finally:
         tracemalloc.stop()
     assert cache.policy == "tinylfu"
-    if type(cache).__module__ == "mooncake._cache":
+    if type(cache).__module__ == "mooncake.cache._engine":
         assert 6 * 100_000 < grown - plain <= 8 * 100_000
     else:  # the twin keeps a byte per counter: readable, not small
         assert grown - plain > 4 * 100_000
@@ -318,7 +318,7 @@ def test_sketch_and_ghosts_cost_at_most_8_bytes_per_unit_of_maxsize(cache_cls):
 
 @pytest.mark.parametrize("impl_name", [name for name in IMPLS if name == "c"])  # the twin: too slow
 def test_a_cache_above_the_eager_bound_builds_its_policy_when_it_first_fills(impl_name):
-    from mooncake.pure.tinylfu import EAGER_MAXSIZE
+    from mooncake.cache.twin_admission import EAGER_MAXSIZE
 
     maxsize = EAGER_MAXSIZE + 1
     cache = implementation("cache", impl_name).SimpleMooncake(maxsize, access_log_size=0)

@@ -1,9 +1,9 @@
-"""Typing of the compiled cache engine (``mooncake._cache``)."""
+"""Typing of the compiled cache engine (``mooncake.cache._engine``)."""
 
 from typing import Any, Callable, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union, overload
 
-from mooncake.cache_views import AccessLogView, StorageView
-from mooncake.removal import RemovalReason
+from mooncake.cache.views import AccessLogView, StorageView
+from mooncake.cache.removal import RemovalReason
 
 _T = TypeVar("_T")
 

@@ -1,6 +1,6 @@
 """``monitor.lock`` of the pure-Python monitor: a reentrant lock that knows whether it is held.
 
-The Cython engine has its own (``mooncake._monitor.MonitorLock``) with the
+The Cython engine has its own (``mooncake.monitor._engine.MonitorLock``) with the
 same behaviour; this one is what the pure twin's methods take on every call.
 """
 

@@ -357,7 +357,7 @@ def test_near_hits_are_served_by_the_engines_front(near_pair):
     reader, _ = near_pair
     front = reader.get.__self__
     if mooncake.ACCELERATED:
-        from mooncake._near import NearFront
+        from mooncake.shared._near_front import NearFront
     else:
         from mooncake.shared.near_front import NearFront
     assert type(front) is NearFront and front is reader._near.front

@@ -42,12 +42,3 @@ def restore_attributes(cache, attributes):
     for name, value in attributes.items():
         object.__setattr__(cache, name, value)
 
-
-def restore_cache(cls, state):
-    """Rebuild a cache pickled by mooncake 0.1.0 (before ``__setstate__``)."""
-    settings = dict(state["settings"])
-    monitor = settings.pop("monitor")
-    cache = cls.__new__(cls)
-    cache.__setstate__({"settings": settings, "entries": state["entries"],
-                        "counters": state["counters"], "monitor": monitor, "attributes": {}})
-    return cache

@@ -4,8 +4,8 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from mooncake.histogram import EXPORT_BOUNDS
-from mooncake.prometheus import MonitorCollector
+from mooncake.monitor.histogram import EXPORT_BOUNDS
+from mooncake.monitor.prometheus import MonitorCollector
 
 
 def parse(text):

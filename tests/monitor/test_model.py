@@ -13,7 +13,7 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from mooncake.pure import monitor as model_mod
+from mooncake.monitor import twin as model_mod
 
 OPERATIONS = ["get", "put", "delete", "batch_get", "cleanup", "ünïcode"]
 

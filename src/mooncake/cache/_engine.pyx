@@ -43,7 +43,7 @@ every method that touches the table holds the object's critical section.
 
 cimport cython
 from cpython.bytes cimport PyBytes_CheckExact
-from cpython.exc cimport PyErr_Clear, PyErr_SetObject, PyErr_WriteUnraisable
+from cpython.exc cimport PyErr_Clear, PyErr_WriteUnraisable
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.long cimport PyLong_AsDouble, PyLong_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
@@ -65,6 +65,10 @@ from mooncake._csupport cimport (
     mc_monotonic,
     mc_precise_monotonic,
     mc_prefetch_write,
+    mc_slot_get,
+    mc_slot_set,
+    mc_slot_width,
+    mc_slots_bytes,
 )
 
 cdef extern from "Python.h":
@@ -77,7 +81,8 @@ cdef extern from "Python.h":
 
 import sys
 
-from mooncake.arguments import (
+from mooncake.checks import as_pair
+from mooncake.cache.arguments import (
     check_access_log_size,
     check_clock,
     check_maxmemory,
@@ -90,13 +95,14 @@ from mooncake.arguments import (
     measured_bytes,
     ttl_seconds,
 )
-from mooncake.arguments import wall_offset as _wall_offset
+from mooncake.cache.arguments import wall_offset as _wall_offset
 import copyreg
 
-from mooncake.cache_pickle import restore_attributes, restore_cache, subclass_attributes
-from mooncake.cache_views import AccessLogView, StorageView
+from mooncake.cache.pickling import restore_attributes, subclass_attributes
+from mooncake.cache.views import AccessLogView, StorageView
 from mooncake.memoize import memoize as _memoize
-from mooncake.removal import RemovalReason
+from mooncake.user_code import report_unraisable
+from mooncake.cache.removal import RemovalReason
 
 #: The deepest nesting of the cache's calls into user code per thread
 #: (on_remove, monitor, clock); deeper raises RecursionError. See mooncake.user_code.
@@ -134,12 +140,6 @@ cdef enum:
     LOOKUP_ERROR = -2
     LOOKUP_RESTART = -3
 
-cdef extern from "mc_slots.h" nogil:
-    Py_ssize_t mc_slot_width(Py_ssize_t nslots)
-    Py_ssize_t mc_slots_bytes(Py_ssize_t nslots)
-    int32_t mc_slot_get(const unsigned char *slots, Py_ssize_t width, size_t i)
-    void mc_slot_set(unsigned char *slots, Py_ssize_t width, size_t i, int32_t ix)
-
 cdef extern from *:
     """
     #define MC_NOT_IN_HEAP 0xFFFFFFFFu
@@ -161,7 +161,7 @@ cdef extern from *:
     const uint32_t FOLD_MIX "MC_FOLD_MIX"
     const uint64_t HALF_MASK "MC_HALF_MASK"
     # Up to this maxsize the admission state is built with the cache; above
-    # it, when the cache first fills (as mooncake.pure.tinylfu.EAGER_MAXSIZE).
+    # it, when the cache first fills (as mooncake.cache.twin_admission.EAGER_MAXSIZE).
     const Py_ssize_t EAGER_MAXSIZE "MC_EAGER_MAXSIZE"
 
 cdef object _MISSING = object()
@@ -307,9 +307,10 @@ cdef void _notify(object on_remove, object key, object value, int reason) noexce
 cdef void _report_unraisable(object source) noexcept:
     # Re-raise the exception being handled as the current error, then hand it
     # to PyErr_WriteUnraisable (and so to sys.unraisablehook).
-    exc = sys.exc_info()[1]
-    PyErr_SetObject(type(exc), exc)
-    PyErr_WriteUnraisable(source)
+    try:
+        report_unraisable(source)
+    except BaseException:
+        PyErr_WriteUnraisable(source)  # the hook itself failed: CPython's last resort
 
 
 cdef double _read_clock(object clock) except? -1.0:
@@ -1758,7 +1759,7 @@ cdef class SimpleMooncake:
         by ``maxmemory`` are not counted). A bad ttl, a malformed pair or an
         unhashable key raises before anything is stored."""
         cdef double seconds = ttl_seconds(ttl)
-        cdef list pairs = list(items.items()) if hasattr(items, "keys") else [_as_pair(p) for p in items]
+        cdef list pairs = list(items.items()) if hasattr(items, "keys") else [as_pair(p) for p in items]
         cdef object key, value
         cdef Py_ssize_t stored = 0
         cdef double started = mc_precise_monotonic() if self.monitor is not None else 0.0
@@ -1970,11 +1971,6 @@ cdef class SimpleMooncake:
         return f"{type(self).__name__}(maxsize={self.maxsize!r}, entries={self.live})"
 
 
-def _as_pair(item):
-    pair = tuple(item)
-    if len(pair) != 2:
-        raise ValueError(f"put_many needs (key, value) pairs, got an item of length {len(pair)}")
-    return pair
 
 
 # The type's garbage-collector hooks: Cython generates them for the object

@@ -41,7 +41,7 @@ def test_a_missing_server_binary_fails_the_shared_tests_instead_of_skipping(tmp_
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:valkey", "-p", "no:cacheprovider", "-q",
-         str(tests / "shared" / "test_shared_api.py::test_put_then_get_returns_the_value")],
+         str(tests / "shared" / "test_api.py::test_put_then_get_returns_the_value")],
         cwd=tests.parent, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "no executable valkey-server" in done.stdout

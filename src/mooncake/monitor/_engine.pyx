@@ -2,7 +2,7 @@
 """The monitor engine: per-operation aggregates, log-linear histograms, a ring buffer of records.
 
 Same contract, docstrings and results as the pure-Python twin
-``mooncake.pure.monitor`` (the reference model); the histogram layout and the
+``mooncake.monitor.twin`` (the reference model); the histogram layout and the
 percentile definition are documented in ``mooncake.histogram``.
 
 Implementation notes:
@@ -44,22 +44,17 @@ from libc.string cimport memcpy, memset
 import copyreg
 import threading
 
-from mooncake import histogram as _layout
-from mooncake.arguments import clock_seconds
-from mooncake.monitor_arguments import OTHER_OPERATION, check_max_metrics, check_max_operations
-from mooncake.monitor_tracking import Track
-from mooncake.monitor_views import MetricsView, OperationStatsView
-from mooncake.performance_metrics import PerformanceMetrics
-from mooncake.prometheus import render_text
+from mooncake.monitor import histogram as _layout
+from mooncake.checks import clock_seconds
+from mooncake.monitor.arguments import OTHER_OPERATION, check_max_metrics, check_max_operations
+from mooncake.monitor.tracking import Track
+from mooncake.monitor.views import MetricsView, OperationStatsView
+from mooncake.monitor.metrics import PerformanceMetrics
+from mooncake.monitor.prometheus import render_text
 
 __all__ = ["MonitorLock", "PerformanceMetrics", "SimpleMonitor"]
 
-cdef extern from "mc_wallclock.h" nogil:
-    double mc_wallclock()
-
-cdef extern from "mc_stack.h":
-    int mc_enter_user_code(const char *where) except -1
-    void mc_leave_user_code()
+from mooncake._csupport cimport mc_enter_user_code, mc_leave_user_code, mc_wallclock
 
 cdef enum:
     SUB_BITS = 6
@@ -76,7 +71,7 @@ cdef uint64_t OVER_BITS = (<uint64_t>(1023 + MAX_EXP + 1)) << 52
 cdef uint64_t FIRST_INDEX = (<uint64_t>(1023 + MIN_EXP)) << SUB_BITS
 
 if (_layout.SUB_BUCKET_BITS, _layout.MIN_EXPONENT, _layout.MAX_EXPONENT) != (SUB_BITS, MIN_EXP, MAX_EXP):
-    raise ImportError("mooncake._monitor was built for another histogram layout; rebuild it")
+    raise ImportError("mooncake.monitor._engine was built for another histogram layout; rebuild it")
 
 cdef double _export_bounds[MAX_EXPORT]
 cdef Py_ssize_t _n_export = len(_layout.EXPORT_BOUNDS)
@@ -774,7 +769,7 @@ cdef class SimpleMonitor:
     def __reduce__(self):
         """Settings, per-operation totals and histograms, and the retained
         history; restored without calling ``__init__`` of a subclass. The
-        format is shared with the pure twin (see ``mooncake.pure.monitor``)."""
+        format is shared with the pure twin (see ``mooncake.monitor.twin``)."""
         return (copyreg.__newobj__, (type(self),), self._getstate())
 
     def _getstate(self):

@@ -15,10 +15,10 @@ import tracemalloc
 import pytest
 from conftest import IMPLS, FakeClock, implementation
 
-from mooncake.arguments import MAX_ACCESS_LOG_SIZE, MAX_SIZE
+from mooncake.cache.arguments import MAX_ACCESS_LOG_SIZE, MAX_SIZE
 from mooncake.user_code import MAX_USER_CODE_DEPTH
 
-MODULE = {"c": "mooncake._cache", "py": "mooncake.pure.cache"}
+MODULE = {"c": "mooncake.cache._engine", "py": "mooncake.cache.twin"}
 
 
 def run_isolated(impl, body):

@@ -1,11 +1,11 @@
-"""Typing of the Cython monitor engine (the pure twin ``mooncake.pure.monitor`` has the same API)."""
+"""Typing of the Cython monitor engine (the pure twin ``mooncake.monitor.twin`` has the same API)."""
 
 from collections.abc import Callable
 from typing import Any, TypedDict
 
-from mooncake.monitor_tracking import Track
-from mooncake.monitor_views import MetricsView, OperationStatsView
-from mooncake.performance_metrics import PerformanceMetrics as PerformanceMetrics
+from mooncake.monitor.tracking import Track
+from mooncake.monitor.views import MetricsView, OperationStatsView
+from mooncake.monitor.metrics import PerformanceMetrics as PerformanceMetrics
 
 __all__ = ["MonitorLock", "PerformanceMetrics", "SimpleMonitor"]
 

@@ -382,7 +382,7 @@ def test_single_record_percentiles_are_exact(make_monitor):
 
 
 def test_percentiles_outside_the_histogram_range_report_min_or_max(make_monitor):
-    # Documented in mooncake.histogram: above 2**24 s is the overflow bucket
+    # Documented in mooncake.monitor.histogram: above 2**24 s is the overflow bucket
     # (reports the maximum), at or below 2**-40 s the underflow bucket (the minimum).
     m = make_monitor()
     m.record_operation("slow", 1e9, True)
