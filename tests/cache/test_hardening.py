@@ -1,4 +1,5 @@
-"""Regression tests for the hostile review of issue 9: sizes, half-initialised
+"""Regression tests for the first hostile review of the Cython engine (the
+hardening round of issue #9): sizes, half-initialised
 caches, deep re-entry, the byte budget, clock readings, ttl() and the access log.
 
 Cases that crashed the interpreter run in a subprocess, so a segfault fails

@@ -13,10 +13,11 @@ from conftest import TWINS, FakeClock, implementation
 # makes it grow to 2**24 slots of 4 bytes.
 SMALL_TABLE_MAX_ENTRIES = 2**23 * 2 // 3
 
-# The odd constant the fold multiplies a hash's high half by (_fold in _cache.pyx).
+# The odd constant the fold multiplies a hash's high half by (_fold in the engine, src/mooncake/cache/).
 FOLD_MIX = 0x9E3779B1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif("c" not in TWINS, reason="the engine is not built (MOONCAKE_PURE_PYTHON=1)")
 def test_a_table_past_the_3_byte_slots_keeps_every_key():
     cache = implementation("cache", "c").SimpleMooncake(clock=FakeClock(), access_log_size=0)

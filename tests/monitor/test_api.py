@@ -24,15 +24,6 @@ def monitor_state(monitor):
     }
 
 
-@pytest.fixture
-def make_monitor(monitor_mod, clock):
-    def make(*args, **kwargs):
-        kwargs.setdefault("clock", clock)
-        return monitor_mod.SimpleMonitor(*args, **kwargs)
-
-    return make
-
-
 # -- PerformanceMetrics --------------------------------------------------------------------
 
 

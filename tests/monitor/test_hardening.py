@@ -4,6 +4,7 @@ reset, PerformanceMetrics as a dataclass, and pickling."""
 
 import copy
 import dataclasses
+import numbers
 import math
 import pickle
 import threading
@@ -13,11 +14,6 @@ import pytest
 from conftest import TWINS, FakeClock, implementation
 
 from mooncake.monitor.arguments import MAX_METRICS, OTHER_OPERATION
-
-
-@pytest.fixture
-def monitor_cls(monitor_mod):
-    return monitor_mod.SimpleMonitor
 
 
 def summary_of(monitor):
@@ -243,3 +239,36 @@ def test_both_twins_share_one_pickled_state():
         restored = target.__new__(target)
         restored.__setstate__(state)
         assert summary_of(restored) == summary_of(monitor)
+
+
+class Count:
+    """An integral number that is not an int (as ``numpy.int64`` is not)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __index__(self):
+        return self.n
+
+    __int__ = __index__
+
+    def __lt__(self, other):
+        return self.n < other
+
+    def __gt__(self, other):
+        return self.n > other
+
+
+numbers.Integral.register(Count)
+
+
+def test_sizes_accept_any_integral_but_bool_as_the_cache_does(monitor_cls, cache_cls):
+    monitor = monitor_cls(max_metrics=Count(5), max_operations=Count(3))
+    assert monitor.max_metrics == 5 and type(monitor.max_metrics) is int
+    assert int(monitor.max_operations) == 3
+    assert cache_cls(Count(5)).maxsize == 5
+    for wrong in (True, 5.0, "5"):
+        with pytest.raises(TypeError):
+            monitor_cls(max_metrics=wrong)
+        with pytest.raises(TypeError):
+            cache_cls(wrong)

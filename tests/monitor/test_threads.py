@@ -2,10 +2,13 @@
 
 import threading
 
+import pytest
+
 THREADS = 10
 RECORDS = 100_000
 
 
+@pytest.mark.slow
 def test_ten_threads_record_exact_counts(monitor_mod):
     m = monitor_mod.SimpleMonitor(max_metrics=5000)
     start = threading.Barrier(THREADS + 1)

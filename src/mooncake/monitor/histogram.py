@@ -10,7 +10,7 @@ that is exactly a power of two then falls in the bucket below, which is what
 Prometheus ``le`` ("less or equal") boundaries need.
 
 A bucket's width is at most ``L/64``; reporting its midpoint is off by at most
-``L/128``, a relative error below 0.79% (the bound the issue asks is 1%).
+``L/128``, a relative error below 0.79% (the monitor promises 1%).
 Exponents from ``MIN_EXPONENT`` to ``MAX_EXPONENT`` are kept (durations from
 2**-40 s, about a picosecond, to 2**24 s, about 194 days); anything at or
 below 2**-40 s (zero included) is counted in one underflow bucket and anything
