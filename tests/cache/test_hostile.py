@@ -1,5 +1,7 @@
 """Hostile keys and values, fuzzed: never a crash, the twins agree where the
-contract defines the outcome, and each cache always stays self-consistent.
+contract defines the outcome, and each cache always stays self-consistent
+(between steps, each cache built to check itself also passes its own
+``_check_invariants``).
 
 The state machine drives the engine and the pure model side by side, each
 with its own fake clock and its own copies of every hostile object, bound to
@@ -52,8 +54,10 @@ from hypothesis import given, settings
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from thread_runner import run_together
 
-Engine = implementation("cache", IMPLS[0]).SimpleMooncake
-Model = implementation("cache", "py").SimpleMooncake
+ENGINE_MODULE = implementation("cache", IMPLS[0])
+MODEL_MODULE = implementation("cache", "py")
+Engine = ENGINE_MODULE.SimpleMooncake
+Model = MODEL_MODULE.SimpleMooncake
 
 HASH_BASE = 0x5EED_0000  # hostile key n hashes to HASH_BASE + n: one hash per n
 
@@ -401,6 +405,18 @@ class HostileAgainstModel(RuleBasedStateMachine):
         self.both(lambda w: w.cache.__init__(1, clock=w.clock, access_log_size=1))
 
     @invariant()
+    def internal_invariants_hold(self):
+        """Each cache that checks itself (the twin always, the engine in a
+        MOONCAKE_DEBUG=1 build) passes its own invariants. Hypothesis runs an
+        invariant between rules, so no hostile callback is running now, and
+        the check runs no user code, so none fires."""
+        for module, world in ((ENGINE_MODULE, self.engine), (MODEL_MODULE, self.model)):
+            if getattr(module, "DEBUG_BUILD", False):
+                fired = list(world.fired)
+                world.cache._check_invariants()
+                assert world.fired == fired
+
+    @invariant()
     def consistent_and_agreeing(self):
         # Reading the caches purges expired entries, and a dying value may call
         # back: do that purge as a compared step first, so the checks below run
@@ -519,13 +535,16 @@ def test_keys_whose_hash_changes_never_corrupt_the_cache(impl_name, ops, maxsize
     """Removal (expiry, eviction, clear) of a key whose hash has since changed or
     now raises must work: the cache keeps the hash it computed at put time."""
     clock = FakeClock()
-    cache = implementation("cache", impl_name).SimpleMooncake(maxsize, clock=clock, access_log_size=0)
+    module = implementation("cache", impl_name)
+    cache = module.SimpleMooncake(maxsize, clock=clock, access_log_size=0)
     keys = [DriftingKey(HASH_BASE + 100 + i) for i in range(6)]
     for op in ops:
         try:
             _drift_step(cache, clock, keys, op)
         except Boom:
             assert op[0] in ("put", "get", "delete")  # only a lookup of a broken key may raise
+        if getattr(module, "DEBUG_BUILD", False):
+            cache._check_invariants()  # it never hashes a key: a broken one is no trouble
         _check_drift_cache(cache, keys)
     for key in keys:
         key.drift, key.broken = 0, False

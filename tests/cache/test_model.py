@@ -3,7 +3,8 @@
 A hypothesis state machine drives both caches under one fake clock with the
 same operations and checks after every step that results, ``len``, the live
 items, the views, every counter and the removals reported to ``on_remove``
-(reasons included) agree, with and without a size bound and a byte budget.
+(reasons included) agree, with and without a size bound and a byte budget,
+and that each cache built to check itself passes its own ``_check_invariants``.
 """
 
 import math
@@ -12,8 +13,10 @@ import hypothesis.strategies as st
 from conftest import IMPLS, FakeClock, implementation
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-Engine = implementation("cache", IMPLS[0]).SimpleMooncake
-Model = implementation("cache", "py").SimpleMooncake
+ENGINE_MODULE = implementation("cache", IMPLS[0])
+MODEL_MODULE = implementation("cache", "py")
+Engine = ENGINE_MODULE.SimpleMooncake
+Model = MODEL_MODULE.SimpleMooncake
 
 
 class Collide:
@@ -154,6 +157,14 @@ class CacheAgainstModel(RuleBasedStateMachine):
     @rule()
     def clear(self):
         self.both(lambda c: c.clear())
+
+    @invariant()
+    def internally_consistent(self):
+        """Each cache whose module checks itself (the twin always; the engine
+        in a MOONCAKE_DEBUG=1 build) passes its own invariants after every step."""
+        for module, cache in ((ENGINE_MODULE, self.engine), (MODEL_MODULE, self.model)):
+            if getattr(module, "DEBUG_BUILD", False):
+                cache._check_invariants()
 
     @invariant()
     def agree(self):
