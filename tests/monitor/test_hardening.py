@@ -265,7 +265,7 @@ numbers.Integral.register(Count)
 def test_sizes_accept_any_integral_but_bool_as_the_cache_does(monitor_cls, cache_cls):
     monitor = monitor_cls(max_metrics=Count(5), max_operations=Count(3))
     assert monitor.max_metrics == 5 and type(monitor.max_metrics) is int
-    assert int(monitor.max_operations) == 3
+    assert monitor.max_operations == 3 and type(monitor.max_operations) is int
     assert cache_cls(Count(5)).maxsize == 5
     for wrong in (True, 5.0, "5"):
         with pytest.raises(TypeError):

@@ -54,7 +54,7 @@ cdef class SimpleMonitor:
         if clock is not None and not callable(clock):
             raise TypeError("clock must be callable or None")
         self._max_ops = check_max_operations(max_operations)
-        self._max_operations = max_operations
+        self._max_operations = None if max_operations is None else int(max_operations)
         self._capacity = max_metrics  # the ring itself grows as records arrive
         self._clock = clock
         self._lock = MonitorLock()

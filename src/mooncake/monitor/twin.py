@@ -157,7 +157,7 @@ class SimpleMonitor:
         if clock is not None and not callable(clock):
             raise TypeError("clock must be callable or None")
         self._max_ops = check_max_operations(max_operations)
-        self._max_operations = max_operations
+        self._max_operations = None if max_operations is None else int(max_operations)
         self._max_metrics = max_metrics
         self._clock = clock
         self._lock = MonitorLock()
