@@ -98,6 +98,8 @@ def test_stub_signatures_are_the_twins(stub, twin_module, name):
     mismatches = []
     functions = {}
     for node in cls.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("_") and not node.name.startswith("__"):
+            continue  # a private hook of the engine (a debug build's checks), not the API
         if isinstance(node, ast.FunctionDef):
             functions.setdefault(node.name, []).append(node)
         elif isinstance(node, ast.AnnAssign) and not hasattr(twin, node.target.id):
