@@ -2,6 +2,8 @@
 
 from typing import Any, Callable, Dict, Hashable, Iterable, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union, overload
 
+from typing_extensions import disjoint_base
+
 from mooncake.cache.views import AccessLogView, StorageView
 from mooncake.cache.removal import RemovalReason
 
@@ -11,6 +13,7 @@ _T = TypeVar("_T")
 CLOCK_RESOLUTION: float
 MAX_USER_CODE_DEPTH: int
 
+@disjoint_base  # a C type: no class can have it and another such type as bases
 class SimpleMooncake:
     def __init__(
         self,

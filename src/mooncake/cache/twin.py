@@ -1,7 +1,8 @@
 """The pure-Python SimpleMooncake: the reference model of the Cython engine.
 
-Written to be read, not to be fast. It keeps the same rules as the engine (``_engine.pyx``),
-step for step, so that the hypothesis model test can hold the two side by side:
+Written to be read, not to be fast. It keeps the same rules as the engine
+(``mooncake.cache._engine``), step for step, so that the hypothesis model test
+can hold the two side by side:
 
 * entries sit in buckets by hash, looked up the way the engine (and dict)
   does: identity first, then ``==`` on entries of equal hash, restarting when
@@ -570,7 +571,8 @@ class SimpleMooncake:
             return True
 
     def cleanup_expired(self):
-        """Remove every expired entry and return how many were removed."""
+        """Remove every expired entry and return how many were removed:
+        O(k log n) for k expired among n, never a scan of the table."""
         return self._timed("cleanup_expired", self._cleanup, success=lambda n: True)
 
     def _cleanup(self):
@@ -680,10 +682,12 @@ class SimpleMooncake:
 
     @property
     def maxsize(self):
+        """The bound on the number of live entries (None: unbounded)."""
         return self._maxsize
 
     @property
     def maxmemory(self):
+        """The budget in bytes for the sum of entry weights (None: no budget)."""
         return self._maxmemory
 
     @property
@@ -893,7 +897,7 @@ class SimpleMooncake:
 
     def __reduce__(self):
         """Live entries with their remaining TTLs, settings, counters and a
-        subclass's attributes (see ``mooncake.cache_pickle``); expired entries
+        subclass's attributes (see ``mooncake.cache.pickling``); expired entries
         are left behind, and so are the access log and hit counts per entry."""
         return (copyreg.__newobj__, (type(self),), self._state())
 

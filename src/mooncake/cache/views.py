@@ -1,7 +1,8 @@
 """Read-only views that both cache twins hand out: ``storage`` and ``access_log``.
 
-They hold no data of their own. Each read asks the cache for a fresh snapshot
-through two private methods every twin provides:
+They hold no data of their own (the machinery is ``mooncake.views``). Each
+read asks the cache for a fresh snapshot through private methods every twin
+provides:
 
 ``_entry_info(key)``
     ``{'value', 'created_at', 'ttl', 'access_count'}`` for a live key, else None.
@@ -11,11 +12,10 @@ through two private methods every twin provides:
     how many hits are retained, and one of them (IndexError out of range): O(1).
 """
 
-import operator
-from collections.abc import Mapping, Sequence
+from ..views import SnapshotMapping, SnapshotSequence
 
 
-class StorageView(Mapping):
+class StorageView(SnapshotMapping):
     """``key -> {'value', 'created_at', 'ttl', 'access_count'}`` over the live entries.
 
     ``created_at`` is wall-clock seconds (like ``time.time()``), ``ttl`` the
@@ -23,31 +23,30 @@ class StorageView(Mapping):
     that put. Reading the view never counts as a hit or a miss.
     """
 
-    __slots__ = ("_cache",)
+    __slots__ = ()
 
-    def __init__(self, cache):
-        self._cache = cache
+    def _row(self, key):
+        return self._owner._entry_info(key)
 
-    def __getitem__(self, key):
-        info = self._cache._entry_info(key)
-        if info is None:
-            raise KeyError(key)
-        return info
+    def _keys(self):
+        return self._owner.keys()
 
     def __contains__(self, key):
-        return key in self._cache
-
-    def __iter__(self):
-        return iter(self._cache.keys())
+        return key in self._owner
 
     def __len__(self):
-        return len(self._cache)
+        return len(self._owner)
 
     def __repr__(self):
         return f"StorageView({dict(self)!r})"
 
 
-class AccessLogView(Sequence):
+def _hit_record(pair):
+    key, timestamp = pair
+    return {"key": key, "timestamp": timestamp, "operation": "get"}
+
+
+class AccessLogView(SnapshotSequence):
     """The most recent get hits, oldest first: ``{'key', 'timestamp', 'operation': 'get'}``.
 
     ``len`` and indexing (negative too; IndexError out of range) are O(1);
@@ -56,38 +55,18 @@ class AccessLogView(Sequence):
     list or tuple holding the same records (and another view over the same ones).
     """
 
-    __slots__ = ("_cache",)
+    __slots__ = ()
 
-    def __init__(self, cache):
-        self._cache = cache
+    _convert = staticmethod(_hit_record)
 
-    @staticmethod
-    def _record(pair):
-        key, timestamp = pair
-        return {"key": key, "timestamp": timestamp, "operation": "get"}
+    def _length(self):
+        return self._owner._access_log_len()
 
-    def __len__(self):
-        return self._cache._access_log_len()
+    def _item(self, index):
+        return self._owner._access_log_item(index)
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self._record(pair) for pair in self._cache._access_log_snapshot()[index]]
-        return self._record(self._cache._access_log_item(operator.index(index)))
-
-    def __iter__(self):
-        return map(self._record, self._cache._access_log_snapshot())
-
-    def __reversed__(self):
-        return map(self._record, reversed(self._cache._access_log_snapshot()))
-
-    def __eq__(self, other):
-        if isinstance(other, AccessLogView):
-            other = other[:]
-        if isinstance(other, (list, tuple)):
-            return self[:] == list(other)
-        return NotImplemented
-
-    __hash__ = None
+    def _snapshot(self):
+        return self._owner._access_log_snapshot()
 
     def __repr__(self):
         return f"AccessLogView({list(self)!r})"

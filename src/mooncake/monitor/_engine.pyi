@@ -1,7 +1,7 @@
 """Typing of the Cython monitor engine (the pure twin ``mooncake.monitor.twin`` has the same API)."""
 
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import Any, TypedDict, final
 
 from mooncake.monitor.tracking import Track
 from mooncake.monitor.views import MetricsView, OperationStatsView
@@ -9,13 +9,14 @@ from mooncake.monitor.metrics import PerformanceMetrics as PerformanceMetrics
 
 __all__ = ["MonitorLock", "PerformanceMetrics", "SimpleMonitor"]
 
-class OperationStats(TypedDict):
+# Stub-only names for the dicts the monitor returns (private: they do not exist at runtime).
+class _OperationStats(TypedDict):
     count: int
     total_time: float
     success_count: int
     total_size: int
 
-class OperationSummary(TypedDict):
+class _OperationSummary(TypedDict):
     count: int
     avg_duration: float
     success_rate: float
@@ -26,6 +27,7 @@ class OperationSummary(TypedDict):
     p90: float
     p99: float
 
+@final  # the engine's types are final (@cython.final): no subclasses
 class MonitorLock:
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool: ...
     def release(self) -> None: ...
@@ -33,6 +35,7 @@ class MonitorLock:
     def __enter__(self) -> MonitorLock: ...
     def __exit__(self, *exc: object) -> bool: ...
 
+@final
 class SimpleMonitor:
     def __init__(
         self,
@@ -54,7 +57,7 @@ class SimpleMonitor:
     def operation_stats(self) -> OperationStatsView: ...
     def record_operation(self, operation: str, duration: float, success: Any, data_size: int = 0) -> None: ...
     def track(self, operation: str, data_size: int = 0) -> Track: ...
-    def get_performance_summary(self) -> dict[str, OperationSummary]: ...
+    def get_performance_summary(self) -> dict[str, _OperationSummary]: ...
     def get_recent_metrics(self, minutes: float = 5) -> list[PerformanceMetrics]: ...
     def reset_metrics(self) -> None: ...
     def get_operation_count(self, operation: str) -> int: ...

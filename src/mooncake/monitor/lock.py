@@ -21,6 +21,10 @@ class MonitorLock:
 
     __slots__ = ("_rlock", "_owner", "_depth")
 
+    def __init_subclass__(cls, **kwargs):
+        # The engine's MonitorLock is a final type; so is this one.
+        raise TypeError("type 'MonitorLock' is not an acceptable base type")
+
     def __init__(self):
         self._rlock = threading.RLock()
         self._owner = None
@@ -54,6 +58,10 @@ class MonitorLock:
     def __exit__(self, *exc):
         self.release()
         return False
+
+    def __reduce__(self):
+        # As the engine's: a copy would share the RLock but not its holder.
+        raise TypeError(f"cannot pickle or copy {type(self).__name__!r} object")
 
     def __repr__(self):
         return f"<MonitorLock {'locked' if self._depth else 'unlocked'}>"

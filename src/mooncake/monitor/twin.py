@@ -2,8 +2,8 @@
 
 It is written to be read, with the same docstrings, signatures and results as
 the Cython engine; the model test runs the two in lockstep and checks that
-every accessor agrees exactly. See ``mooncake.histogram`` for the percentile
-design, shared by both twins.
+every accessor agrees exactly. See ``mooncake.monitor.histogram`` for the
+percentile design, shared by both twins.
 """
 
 import copyreg
@@ -146,11 +146,19 @@ class SimpleMonitor:
     ``__init__`` runs once (again: TypeError); before it, methods raise RuntimeError.
     """
 
-    _init_started = False  # class defaults, shadowed by __init__
-    _ready = False
+    # The engine's fields and no others: like the engine, a monitor takes no
+    # new attributes and no weak references. Until __init__ sets them,
+    # _init_started and _ready are unset slots, read as False.
+    __slots__ = ("_init_started", "_ready", "_max_ops", "_max_operations", "_max_metrics",
+                 "_clock", "_lock", "_history", "_stats")
+
+    def __init_subclass__(cls, **kwargs):
+        # The engine's SimpleMonitor is a final type: code that subclasses it
+        # must fail here too, not only once the engine is in use.
+        raise TypeError("type 'SimpleMonitor' is not an acceptable base type")
 
     def __init__(self, max_metrics=10000, *, clock=None, max_operations=1000):
-        if self._init_started:
+        if getattr(self, "_init_started", False):
             raise TypeError("SimpleMonitor.__init__ may run only once; create a new monitor instead")
         self._init_started = True
         max_metrics = check_max_metrics(max_metrics)
@@ -167,7 +175,7 @@ class SimpleMonitor:
 
     @property
     def lock(self):
-        """The monitor's reentrant lock: hold it (``with monitor.lock:``) to make
+        """The monitor's ``MonitorLock``: hold it (``with monitor.lock:``) to make
         several calls one consistent step; other threads' calls wait meanwhile."""
         self._check_ready()
         return self._lock
@@ -178,7 +186,7 @@ class SimpleMonitor:
         return self._max_operations
 
     def _check_ready(self):
-        if not self._ready:
+        if not getattr(self, "_ready", False):
             raise RuntimeError("this SimpleMonitor is not initialised: its __init__ has not run, or failed")
 
     @property
@@ -243,7 +251,7 @@ class SimpleMonitor:
         since creation or reset; ``{}`` when nothing was recorded.
 
         Percentiles are nearest-rank, from the log-linear histogram: within
-        0.79% of the exact value (see ``mooncake.histogram``).
+        0.79% of the exact value (see ``mooncake.monitor.histogram``).
         """
         self._check_ready()
         with self._lock:
@@ -318,7 +326,7 @@ class SimpleMonitor:
         return render_text(self, prefix)
 
     def __repr__(self):
-        if not self._ready:
+        if not getattr(self, "_ready", False):
             return "<SimpleMonitor, not initialised>"
         return (
             f"<SimpleMonitor: {len(self._stats)} operations, "
@@ -330,13 +338,14 @@ class SimpleMonitor:
     def __reduce__(self):
         """Settings, per-operation totals and histograms, and the retained
         history; restored without calling ``__init__`` of a subclass. The
-        format is shared with the Cython engine: ``{"settings": {...},
-        "operations": [(name, count, success_count, total_size, total_time,
-        min, max, {bucket index: count}, export counts)], "history":
-        [(timestamp, name, duration, success, data_size)]}``."""
+        format is shared with the pure twin (see ``mooncake.monitor.twin``)."""
         return (copyreg.__newobj__, (type(self),), self._getstate())
 
     def _getstate(self):
+        """The state both twins pickle: ``{"settings": {...}, "operations":
+        [(name, count, success_count, total_size, total_time, min, max,
+        {bucket index: count}, export counts)], "history": [(timestamp, name,
+        duration, success, data_size)]}``."""
         self._check_ready()
         with self._lock:
             operations = [
@@ -356,7 +365,7 @@ class SimpleMonitor:
     def __setstate__(self, state):
         """Restore a pickled or copied monitor into a fresh, uninitialised one;
         TypeError on a monitor that was already initialised."""
-        if self._init_started:
+        if getattr(self, "_init_started", False):
             raise TypeError("__setstate__ restores only a new, uninitialised SimpleMonitor")
         SimpleMonitor.__init__(self, **state["settings"])
         for (name, count, success_count, total_size, total_time, low, high,
@@ -371,7 +380,7 @@ class SimpleMonitor:
         for timestamp, name, duration, success, data_size in state["history"]:
             self._history.append(PerformanceMetrics(timestamp, name, duration, success, data_size))
 
-    # -- the private protocol of mooncake.monitor_views and mooncake.prometheus --
+    # -- the private protocol of mooncake.monitor.views and mooncake.monitor.prometheus --
 
     def _metrics_len(self):
         return self.get_metrics_count()

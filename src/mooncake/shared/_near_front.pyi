@@ -3,6 +3,9 @@
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from typing_extensions import disjoint_base
+
+@disjoint_base  # a C type: no class can have it and another such type as bases
 class NearFront:
     trusted: bool
     strict: bool
