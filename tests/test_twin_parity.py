@@ -46,14 +46,10 @@ ENGINE_DOCS_PENDING = {
     ("cache", "maxsize"): "a cdef readonly attribute without the docstring line that may follow it",
     ("cache", "maxmemory"): "a cdef readonly attribute without the docstring line that may follow it",
     ("cache", "policy"): "a cdef readonly attribute without the docstring line that may follow it",
-    ("monitor", "get_performance_summary"): "it points to mooncake.histogram, now mooncake.monitor.histogram",
 }
 
 #: Engine constructors that take more than the twin's.
-CONSTRUCTOR_PENDING = {
-    "monitor-lock": "MonitorLock(anything) is accepted: a __cinit__(self) ignores the arguments "
-                    "and there is no __init__ to refuse them",
-}
+CONSTRUCTOR_PENDING = {}
 
 #: Where the object shapes still differ (the twin allows more than the engine).
 SHAPE_PENDING = {

@@ -51,7 +51,7 @@ cdef void _init_export_table() except *:
     cdef Py_ssize_t k, j
     cdef double edge
     if _n_export > MAX_EXPORT:
-        raise ImportError("too many Prometheus bounds in mooncake.histogram.EXPORT_BOUNDS")
+        raise ImportError("too many Prometheus bounds in mooncake.monitor.histogram.EXPORT_BOUNDS")
     for j in range(_n_export):
         _export_bounds[j] = _layout.EXPORT_BOUNDS[j]
     for k in range(-1, N_BUCKETS + 1):

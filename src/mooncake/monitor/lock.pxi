@@ -15,6 +15,9 @@ cdef class MonitorLock:
     def __cinit__(self):
         self._rlock = threading.RLock()
 
+    def __init__(self):
+        pass  # refuses arguments, as the twin's does (a bare __cinit__ would ignore them)
+
     def acquire(self, blocking=True, timeout=-1):
         """Take the lock (again, if this thread holds it); False if it timed out."""
         if not self._rlock.acquire(blocking, timeout):

@@ -143,7 +143,7 @@ cdef class SimpleMonitor:
         since creation or reset; ``{}`` when nothing was recorded.
 
         Percentiles are nearest-rank, from the log-linear histogram: within
-        0.79% of the exact value (see ``mooncake.histogram``).
+        0.79% of the exact value (see ``mooncake.monitor.histogram``).
         """
         cdef OpSummary *rows = NULL
         cdef Py_ssize_t i, n
@@ -254,7 +254,7 @@ cdef class SimpleMonitor:
             return self._names[:]
 
     def to_prometheus(self, prefix="mooncake"):
-        """The metrics in the Prometheus text exposition format (see ``mooncake.prometheus``)."""
+        """The metrics in the Prometheus text exposition format (see ``mooncake.monitor.prometheus``)."""
         return render_text(self, prefix)
 
     def __repr__(self):

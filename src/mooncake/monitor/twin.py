@@ -322,7 +322,7 @@ class SimpleMonitor:
             return list(self._stats)
 
     def to_prometheus(self, prefix="mooncake"):
-        """The metrics in the Prometheus text exposition format (see ``mooncake.prometheus``)."""
+        """The metrics in the Prometheus text exposition format (see ``mooncake.monitor.prometheus``)."""
         return render_text(self, prefix)
 
     def __repr__(self):
