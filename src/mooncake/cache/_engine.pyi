@@ -10,6 +10,8 @@ _T = TypeVar("_T")
 #: Resolution of the built-in monotonic clock, in seconds.
 CLOCK_RESOLUTION: float
 MAX_USER_CODE_DEPTH: int
+#: True if the engine was built with MOONCAKE_DEBUG=1 (``_check_invariants`` works).
+DEBUG_BUILD: bool
 
 class SimpleMooncake:
     def __init__(
@@ -67,3 +69,6 @@ class SimpleMooncake:
     def __iter__(self) -> Iterator[Any]: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
     def __setstate__(self, state: Dict[str, Any]) -> None: ...
+    def _check_invariants(self) -> None:
+        """AssertionError if the internal state is inconsistent; RuntimeError
+        unless the engine was built with MOONCAKE_DEBUG=1."""

@@ -25,7 +25,8 @@ this one module: ``graveyard`` (references dropped once the table is
 consistent), ``admission`` (W-TinyLFU's sketch and ghosts), ``table`` (hashing,
 slots, probing, records), ``heap`` (expiry), ``sieve`` (eviction), ``access_log``,
 ``clock``, ``operations`` (the lookup and store paths the public methods share),
-``simple_mooncake`` (the class: the public API), ``gc`` (the type's garbage
+``simple_mooncake`` (the class: the public API), ``invariants`` (a consistency
+check compiled in by ``MOONCAKE_DEBUG=1`` builds), ``gc`` (the type's garbage
 collector hooks) and ``fastcall`` (get and put parsed by hand).
 
 Implementation note on lazy heap keys: an entry's heap key is a lower bound of
@@ -111,6 +112,21 @@ MAX_USER_CODE_DEPTH = MC_MAX_USER_CODE_DEPTH
 #: Resolution of the built-in monotonic clock, in seconds.
 CLOCK_RESOLUTION = mc_clock_init()
 
+cdef extern from *:
+    """
+    #ifndef MC_DEBUG
+    #define MC_DEBUG 0
+    #endif
+    """
+    # 1 in a build made with MOONCAKE_DEBUG=1 (setup.py defines it): the
+    # invariant checker is compiled in. The C compiler drops code under
+    # ``if MC_DEBUG:`` from other builds.
+    const bint MC_DEBUG
+
+#: True if this engine was built with MOONCAKE_DEBUG=1, so that
+#: ``SimpleMooncake._check_invariants()`` works (elsewhere it raises RuntimeError).
+DEBUG_BUILD = bool(MC_DEBUG)
+
 cdef enum:
     EMPTY = -1
     DUMMY = -2
@@ -176,5 +192,6 @@ include "access_log.pxi"
 include "clock.pxi"
 include "operations.pxi"
 include "simple_mooncake.pxi"
+include "invariants.pxi"
 include "gc.pxi"
 include "fastcall.pxi"

@@ -549,3 +549,13 @@ cdef class SimpleMooncake:
             return f"<{type(self).__name__}, not initialised>"
         return f"{type(self).__name__}(maxsize={self.maxsize!r}, entries={self.live})"
 
+    def _check_invariants(self):
+        """Raise AssertionError naming the first broken invariant of the
+        engine's internal state, if any; else return None. For tests: works
+        only in a build made with MOONCAKE_DEBUG=1 (``DEBUG_BUILD``), and
+        raises RuntimeError in any other."""
+        if not MC_DEBUG:
+            raise RuntimeError("_check_invariants needs an engine built with MOONCAKE_DEBUG=1 "
+                               "(mooncake.cache._engine.DEBUG_BUILD is False)")
+        with cython.critical_section(self):
+            check_invariants(self)
