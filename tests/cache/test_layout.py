@@ -13,7 +13,7 @@ from conftest import TWINS, FakeClock, implementation
 # makes it grow to 2**24 slots of 4 bytes.
 SMALL_TABLE_MAX_ENTRIES = 2**23 * 2 // 3
 
-# The odd constant the fold multiplies a hash's high half by (_fold in the engine, src/mooncake/cache/).
+# The odd constant the fold multiplies a hash's high half by (_fold in src/mooncake/cache/table.pxi).
 FOLD_MIX = 0x9E3779B1
 
 

@@ -12,6 +12,8 @@ _T = TypeVar("_T")
 #: Resolution of the built-in monotonic clock, in seconds.
 CLOCK_RESOLUTION: float
 MAX_USER_CODE_DEPTH: int
+#: True if the engine was built with MOONCAKE_DEBUG=1 (``_check_invariants`` works).
+DEBUG_BUILD: bool
 
 @disjoint_base  # a C type: no class can have it and another such type as bases
 class SimpleMooncake:
@@ -70,3 +72,6 @@ class SimpleMooncake:
     def __iter__(self) -> Iterator[Any]: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
     def __setstate__(self, state: Dict[str, Any]) -> None: ...
+    def _check_invariants(self) -> None:
+        """AssertionError if the internal state is inconsistent; RuntimeError
+        unless the engine was built with MOONCAKE_DEBUG=1."""
