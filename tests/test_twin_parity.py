@@ -39,14 +39,7 @@ PROTOCOL = (
 )
 
 #: Engine docstrings to change (the twin holds the intended text); see the module docstring.
-ENGINE_DOCS_PENDING = {
-    ("cache", "__getitem__"): "the engine's lacks the sentence on subclasses (a comment above it says so)",
-    ("cache", "__reduce__"): "it points to mooncake.cache_pickle, now mooncake.cache.pickling",
-    ("cache", "memoize"): "the rules are in the module mooncake.memoize, not in its function memoize",
-    ("cache", "maxsize"): "a cdef readonly attribute without the docstring line that may follow it",
-    ("cache", "maxmemory"): "a cdef readonly attribute without the docstring line that may follow it",
-    ("cache", "policy"): "a cdef readonly attribute without the docstring line that may follow it",
-}
+ENGINE_DOCS_PENDING = {}
 
 #: Engine constructors that take more than the twin's.
 CONSTRUCTOR_PENDING = {}

@@ -120,8 +120,11 @@ cdef class SimpleMooncake:
     cdef bint initialized          # __init__ completed: the cache may be used
     cdef double wall_offset
     cdef readonly object maxsize
+    """The bound on the number of live entries (None: unbounded)."""
     cdef readonly object maxmemory
+    """The budget in bytes for the sum of entry weights (None: no budget)."""
     cdef readonly str policy
+    """The eviction policy's name: ``"tinylfu"`` or ``"sieve"``."""
     cdef object clock
     cdef object on_remove
     cdef object getsizeof

@@ -134,7 +134,9 @@ cdef class SimpleMooncake:
     # del cache[key] too. Only the exact class, unmonitored, takes the short cut.
 
     def __getitem__(self, key):
-        """``cache[key]``: ``self.get(key)``, but KeyError if absent or expired."""
+        """``cache[key]``: ``self.get(key)``, but KeyError if absent or expired.
+        The item syntax always goes through the named methods, so a subclass
+        overriding get, put or delete sees it too."""
         cdef object value
         if type(self) is SimpleMooncake and self.monitor is None:
             value = _get_one(self, key)
@@ -361,7 +363,7 @@ cdef class SimpleMooncake:
 
     def memoize(self, ttl=3600, key=None):
         """Decorate a function or coroutine function to cache its results here.
-        See ``mooncake.memoize.memoize`` for the rules."""
+        See ``mooncake.memoize`` for the rules."""
         return _memoize(self, ttl=ttl, key=key)
 
     def memoize_method(self, ttl=3600, key=None):
@@ -500,7 +502,7 @@ cdef class SimpleMooncake:
 
     def __reduce__(self):
         """Live entries with their remaining TTLs, settings, counters and a
-        subclass's attributes (see ``mooncake.cache_pickle``); expired entries
+        subclass's attributes (see ``mooncake.cache.pickling``); expired entries
         are left behind, and so are the access log and hit counts per entry."""
         return (copyreg.__newobj__, (type(self),), self._state())
 
