@@ -45,10 +45,7 @@ ENGINE_DOCS_PENDING = {}
 CONSTRUCTOR_PENDING = {}
 
 #: Where the object shapes still differ (the twin allows more than the engine).
-SHAPE_PENDING = {
-    ("cache", "new attributes"): "the twin keeps its fields in a __dict__ (a subclass's attributes "
-                                 "are told apart from them by name), the engine in C fields",
-}
+SHAPE_PENDING = {}
 
 BINDING_FALSE = (
     "compiled with @cython.binding(False) (CPython's fast method call), which carries no "

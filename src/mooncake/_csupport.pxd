@@ -29,3 +29,6 @@ cdef extern from "mc_slots.h" nogil:
     Py_ssize_t mc_slots_bytes(Py_ssize_t nslots)
     int32_t mc_slot_get(const unsigned char *slots, Py_ssize_t width, size_t i)
     void mc_slot_set(unsigned char *slots, Py_ssize_t width, size_t i, int32_t ix)
+
+cdef extern from "mc_instance.h":
+    bint mc_has_instance_attributes(object o)

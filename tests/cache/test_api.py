@@ -502,3 +502,33 @@ def test_table_grows_and_shrinks_without_losing_entries(make_cache):
     for i in range(100):
         cache.put(("again", i), i)
     assert len(cache) == 110
+
+
+def test_instance_attributes_are_allowed_as_on_the_original_class(make_cache):
+    cache = make_cache()
+    cache.name = "sessions"
+    assert cache.name == "sessions"
+    cache.put("k", 1)
+    assert cache.get("k") == 1 and cache["k"] == 1
+
+
+def test_patching_get_on_an_instance_reaches_the_item_syntax_too(make_cache):
+    from unittest import mock
+
+    cache = make_cache()
+    cache.put("k", 1)
+    with mock.patch.object(cache, "get", return_value=42) as patched:
+        assert cache.get("k") == 42
+        assert cache["k"] == 42
+    assert patched.call_count == 2
+    assert cache.get("k") == 1 and cache["k"] == 1  # the class's own method again
+
+
+def test_instance_attributes_survive_pickling(make_cache):
+    import pickle
+
+    cache = make_cache()
+    cache.name = "sessions"
+    cache.put("k", 1)
+    copy = pickle.loads(pickle.dumps(cache))
+    assert copy.name == "sessions" and copy.get("k") == 1

@@ -130,3 +130,7 @@ cdef class SimpleMooncake:
     cdef object getsizeof
     cdef object monitor
     cdef object __weakref__
+    # Instance attributes, as the pure twin (and the original pure-Python class)
+    # allow: `cache.name = ...`, `mock.patch.object(cache, "get", ...)`. The
+    # methods are non-data descriptors, so an instance attribute shadows one.
+    cdef dict __dict__

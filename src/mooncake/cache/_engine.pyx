@@ -71,6 +71,7 @@ from mooncake._csupport cimport (
     mc_counter_load,
     MC_MAX_USER_CODE_DEPTH,
     mc_enter_user_code,
+    mc_has_instance_attributes,
     mc_leave_user_code,
     mc_monotonic,
     mc_precise_monotonic,

@@ -2,6 +2,12 @@
 # helpers are the module-level functions of the other parts.
 
 
+cdef inline bint _plain(SimpleMooncake self):
+    """The exact class, unmonitored, with no instance attributes: nothing can
+    have overridden a named method, so the item syntax may take the short cut."""
+    return type(self) is SimpleMooncake and self.monitor is None and not mc_has_instance_attributes(self)
+
+
 cdef class SimpleMooncake:
     """A key/value cache with a TTL per key and an optional size bound.
 
@@ -131,14 +137,16 @@ cdef class SimpleMooncake:
 
     # The item syntax is sugar for the named methods, always: a subclass that
     # overrides get, put or delete sees cache[key], cache[key] = value and
-    # del cache[key] too. Only the exact class, unmonitored, takes the short cut.
+    # del cache[key] too, and so does an instance attribute that shadows one
+    # (mock.patch.object). Only the exact class, unmonitored and with no
+    # instance attributes, takes the short cut.
 
     def __getitem__(self, key):
         """``cache[key]``: ``self.get(key)``, but KeyError if absent or expired.
         The item syntax always goes through the named methods, so a subclass
         overriding get, put or delete sees it too."""
         cdef object value
-        if type(self) is SimpleMooncake and self.monitor is None:
+        if _plain(self):
             value = _get_one(self, key)
         else:
             value = self.get(key, _MISSING)
@@ -148,7 +156,7 @@ cdef class SimpleMooncake:
 
     def __setitem__(self, key, value):
         """``cache[key] = value``: ``self.put(key, value)``, the default ttl of 3600 seconds."""
-        if type(self) is SimpleMooncake and self.monitor is None:
+        if _plain(self):
             _put_one(self, key, value, 3600.0)
         else:
             self.put(key, value)
@@ -172,7 +180,7 @@ cdef class SimpleMooncake:
 
     def __delitem__(self, key):
         """``del cache[key]``: ``self.delete(key)``, but KeyError if absent or expired."""
-        if type(self) is SimpleMooncake and self.monitor is None:
+        if _plain(self):
             if pop_live(self, key) is _MISSING:
                 raise KeyError(key)
         elif not self.delete(key):
