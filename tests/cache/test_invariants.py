@@ -8,6 +8,7 @@ MOONCAKE_DEBUG=1; elsewhere these tests are skipped.
 
 import copy as copy_module
 import math
+import os
 import random
 
 import pytest
@@ -181,3 +182,11 @@ def test_an_engine_built_without_debug_refuses_to_check():
     cache = implementation("cache", "c").SimpleMooncake()
     with pytest.raises(RuntimeError, match="MOONCAKE_DEBUG=1"):
         cache._check_invariants()
+
+
+@pytest.mark.skipif(not os.environ.get("MOONCAKE_SANITIZED"),
+                    reason="only the sanitizer pass of .ci/run builds with MOONCAKE_DEBUG=1")
+def test_the_sanitizer_pass_checks_the_engines_invariants():
+    # .ci/sanitize builds with MOONCAKE_DEBUG=1, so there the state machines
+    # and these tests check the engine's invariants after every step.
+    assert DEBUG_BUILD is True

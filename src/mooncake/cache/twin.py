@@ -49,7 +49,7 @@ from .pickling import restore_attributes, subclass_attributes
 from .views import AccessLogView, StorageView
 from ..memoize import memoize as _memoize
 from .removal import RemovalReason
-from .twin_admission import EAGER_MAXSIZE, AdmissionState, fingerprint
+from .twin_admission import EAGER_MAXSIZE, AdmissionState, evict_tinylfu
 
 #: The twin always checks its invariants (``_check_invariants``); the engine
 #: does only when built with ``MOONCAKE_DEBUG=1``, and says so in its own
@@ -319,47 +319,6 @@ class SimpleMooncake:
         self._remove(entry, graveyard, EVICTED)
         self._evictions += 1
 
-    def _oldest_window_entry(self):
-        return next(e for e in self._queue.values() if e.seq >= self._boundary)
-
-    def _evict_tinylfu(self, graveyard):
-        """One removal for a new key (bench/POLICY.md, make_room): the window's
-        overflow joins main while main has room; then the window's oldest entry
-        (the candidate) either displaces main's SIEVE victim, if the sketch
-        says it is more frequent, or is evicted itself; or, with the window
-        within its share, main gives up its victim."""
-        state = self._admission
-        window_max = state.window_share()
-        main_max = self._maxsize - window_max
-        w = self._n_window + 1  # the incoming key counts as a window entry
-        while w > window_max and self._n_main < main_max:
-            self._boundary = self._oldest_window_entry().seq + 1
-            self._n_window -= 1
-            self._n_main += 1
-            w -= 1
-        if self._n_main == 0:  # maxsize 1: the window is everything
-            self._reject(self._oldest_window_entry(), graveyard)
-        elif w > window_max:
-            candidate = self._oldest_window_entry()
-            victim = self._sieve_victim(None, self._boundary)
-            if state.estimate(candidate.hash) > state.estimate(victim.hash):
-                state.evicted.add(fingerprint(victim.hash))
-                self._evict(victim, graveyard)
-                self._boundary = candidate.seq + 1  # the candidate is now main's newest
-                self._n_window -= 1
-                self._n_main += 1
-            else:
-                self._reject(candidate, graveyard)
-        else:
-            victim = self._sieve_victim(None, self._boundary)
-            state.evicted.add(fingerprint(victim.hash))
-            self._evict(victim, graveyard)
-
-    def _reject(self, candidate, graveyard):
-        self._admission.rejected.add(fingerprint(candidate.hash))
-        self._evict(candidate, graveyard)
-        self._boundary = candidate.seq + 1  # the window starts after it
-
     def _over_budget(self, extra_entries, extra_bytes):
         return (self._maxsize is not None and len(self._queue) + extra_entries > self._maxsize) or (
             self._maxmemory is not None and self._memory + extra_bytes > self._maxmemory)
@@ -374,7 +333,7 @@ class SimpleMooncake:
             if self._over_budget(extra_entries, extra_bytes):
                 if self._admission is None:
                     self._admission = AdmissionState(self._maxsize)
-                self._evict_tinylfu(graveyard)
+                evict_tinylfu(self, graveyard)
             return
         while self._over_budget(extra_entries, extra_bytes) and len(self._queue) > (spared is not None):
             self._evict(self._sieve_victim(spared), graveyard)
@@ -768,132 +727,11 @@ class SimpleMooncake:
         It runs no user code (no hash, ``==`` or clock of the user's) and
         changes nothing. O(n); raises even under ``python -O``.
         """
+        from .twin_invariants import check_invariants  # only tests call it
+
         self._check_ready()
         with self._lock:
-            entries = self._check_table()
-            self._check_expiry_heap(entries)
-            self._check_policy_state()
-            self._check_budget()
-            _check(len(self._log) <= self._log_size and self._log.maxlen == self._log_size,
-                   f"access log: {len(self._log)} records, bound {self._log_size} "
-                   f"(deque maxlen {self._log.maxlen})")
-            counters = (self._hits, self._misses, self._puts, self._deletes,
-                        self._expirations, self._evictions)
-            _check(all(c >= 0 for c in counters), f"counters: a negative counter in {counters}")
-
-    def _check_table(self):
-        """Key <-> record mapping: the buckets and the SIEVE queue hold the same
-        entries, each once, filed under its own hash and seq. Returns the
-        entries by id."""
-        queue = self._queue
-        seqs = list(queue)
-        _check(seqs == sorted(seqs), "queue: seqs not in insertion order")
-        by_id = {}
-        for seq, entry in queue.items():
-            _check(entry.seq == seq, "queue: entry filed under seq {} has seq {}", seq, entry.seq)
-            _check(0 <= seq < self._next_seq, "queue: seq {} outside 0 .. {}", seq, self._next_seq - 1)
-            _check(not entry.removed, "graveyard: removed entry (seq {}) still in the queue", seq)
-            _check(entry.ttl > 0 and entry.ttl == entry.ttl,
-                   "entry: seq {} stored with ttl {!r}", seq, entry.ttl)
-            _check(entry.hits >= 0, "entry: seq {} has {} hits", seq, entry.hits)
-            by_id[id(entry)] = entry
-        in_buckets = 0
-        for key_hash, bucket in self._buckets.items():
-            _check(len(bucket) > 0, "buckets: empty bucket left for hash {:#x}", key_hash)
-            plain = set()
-            for entry in bucket:
-                in_buckets += 1
-                _check(entry.hash == key_hash,
-                       "buckets: entry of hash {:#x} in bucket {:#x}", entry.hash, key_hash)
-                _check(queue.get(entry.seq) is entry,
-                       "key <-> record: bucket entry (seq {}) is not the queue's record", entry.seq)
-                if type(entry.key) in _PLAIN_KEYS:  # equal exact str/int/bytes: no user code
-                    _check((type(entry.key), entry.key) not in plain,
-                           "key <-> record: key {!r} stored twice", entry.key)
-                    plain.add((type(entry.key), entry.key))
-        _check(in_buckets == len(queue),
-               f"live count: {in_buckets} entries in the buckets, {len(queue)} in the queue")
-        if self._maxsize is not None:
-            _check(len(queue) <= self._maxsize, f"live count: {len(queue)} > maxsize {self._maxsize}")
-        return by_id
-
-    def _check_expiry_heap(self, entries):
-        """Heap order on (expires_at, token); each entry that can expire has
-        exactly one current heap item, with its exact expiry (the twin files a
-        new item on every (re)schedule, so its keys are never lazy); entries
-        that never expire have none. Stale items keep no key or value alive."""
-        heap = self._heap
-        for i in range(1, len(heap)):
-            parent = (i - 1) // 2
-            _check(heap[parent][:2] <= heap[i][:2],
-                   "heap order: item {} {} below its parent {}", i, heap[i][:2], heap[parent][:2])
-        current = {}
-        for expires_at, token, entry in heap:
-            _check(0 < token <= self._heap_tokens, "heap: token {} never issued", token)
-            if entry.removed:
-                _check(entry.key is None and entry.value is None,
-                       "graveyard: a stale heap item keeps a removed key or value alive")
-                continue
-            _check(id(entry) in entries, "heap: item for seq {} whose entry is not stored", entry.seq)
-            if entry.heap_token != token:
-                continue  # stale: the entry was scheduled again since
-            _check(entry.ttl != math.inf, "heap membership: seq {} never expires, but is filed", entry.seq)
-            _check(id(entry) not in current, "heap membership: seq {} filed twice", entry.seq)
-            _check(expires_at == entry.expires_at,
-                   "heap key: seq {} filed at {}, expires at {}", entry.seq, expires_at, entry.expires_at)
-            current[id(entry)] = entry
-        for entry in entries.values():
-            if entry.ttl != math.inf:
-                _check(id(entry) in current, "heap membership: seq {} can expire, but is not filed", entry.seq)
-
-    def _check_policy_state(self):
-        """The SIEVE hand, and W-TinyLFU-SIEVE's window/main split and admission state."""
-        queue = self._queue
-        _check(self._hand == 0 or self._hand in queue, f"SIEVE hand: {self._hand} is no stored entry")
-        state = self._admission
-        if not self._tinylfu:
-            _check(self._n_main == self._n_window == 0 and state is None,
-                   "tinylfu: window/main state kept without the tinylfu policy")
-            return
-        _check(0 <= self._boundary <= self._next_seq,
-               f"boundary: {self._boundary} outside 0 .. {self._next_seq}")
-        _check(self._hand == 0 or self._hand < self._boundary,
-               f"SIEVE hand: {self._hand} is in the window (boundary {self._boundary})")
-        _check(self._n_main + self._n_window == len(queue),
-               f"window + main: {self._n_main} + {self._n_window} != live {len(queue)}")
-        n_main = sum(1 for seq in queue if seq < self._boundary)
-        _check(self._n_main == n_main,
-               f"boundary rule: main counts {self._n_main}, {n_main} stored below seq {self._boundary}")
-        _check(self._n_main <= self._maxsize - 1,
-               f"boundary rule: main holds {self._n_main} of maxsize {self._maxsize}, no room left for the window")
-        if state is None:
-            _check(self._n_main == 0, "admission: main has entries but no admission state was built")
-            return
-        _check(state.maxsize == self._maxsize, f"admission: built for maxsize {state.maxsize}")
-        _check(1 <= state.window_share() <= max(1, self._maxsize - 1),
-               f"admission: window share {state.window_share()} outside 1 .. maxsize - 1")
-        _check(len(state.rows) == 4 and all(len(row) == state.width for row in state.rows),
-               "admission: sketch is not 4 rows of its width")
-        _check(not any(row.translate(None, _COUNTER_VALUES) for row in state.rows),
-               "admission: a sketch counter above 15")
-        _check(0 <= state.additions < state.sample,
-               f"admission: {state.additions} additions since the last halving, sample {state.sample}")
-        for name, ghost in (("rejected", state.rejected), ("evicted", state.evicted)):
-            _check(len(ghost.young) < ghost.per_generation and len(ghost.old) <= ghost.per_generation,
-                   f"admission: {name} ghost over its generation size {ghost.per_generation}")
-
-    def _check_budget(self):
-        """The byte budget: the sum of the weights, within maxmemory."""
-        sizes = [entry.size for entry in self._queue.values()]
-        if self._maxmemory is None:
-            _check(self._memory == 0 and not any(sizes), "budget: weights kept without maxmemory")
-            return
-        _check(all(size >= 0 for size in sizes), "budget: a negative weight")
-        _check(self._memory == sum(sizes),
-               f"budget: memory {self._memory} != sum of the weights {sum(sizes)}")
-        _check(self._memory <= self._maxmemory, f"budget: memory {self._memory} > maxmemory {self._maxmemory}")
-
-    # -- pickling and copying ---------------------------------------------
+            check_invariants(self)
 
     def __reduce__(self):
         """Live entries with their remaining TTLs, settings, counters and a
@@ -942,16 +780,6 @@ class SimpleMooncake:
         if not self._ready:
             return f"<{type(self).__name__}, not initialised>"
         return f"{type(self).__name__}(maxsize={self._maxsize!r}, entries={len(self._queue)})"
-
-
-_COUNTER_VALUES = bytes(range(16))  # what a sketch counter may hold
-
-
-def _check(condition, message, *args):
-    """An invariant check that ``python -O`` does not strip; the message is
-    formatted with ``args`` only when it fails (the checks run per entry)."""
-    if not condition:
-        raise AssertionError(message.format(*args) if args else message)
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,7 +3,8 @@ two ghosts and the window's share (specification: ``bench/POLICY.md``).
 
 The engine keeps the same numbers in C buffers; both compute every slot and
 fingerprint from the key's hash alike, so their decisions are identical.
-Where the records live (main or window) is the cache's business, not this one's.
+The last part, ``evict_tinylfu``, is the policy's eviction step over the
+twin's own records: which window record joins main, is admitted, or is evicted.
 """
 
 MASK32 = 0xFFFFFFFF
@@ -83,3 +84,50 @@ class AdmissionState:
     def window_share(self):
         """The window's share now, within ``1 .. maxsize - 1`` (1 when maxsize is 1)."""
         return max(1, min(self.maxsize - 1, self.window_max))
+
+
+# -- eviction under W-TinyLFU-SIEVE, on the twin's records --------------------
+
+def _oldest_window_entry(cache):
+    # The twin's queue holds its records in insertion order; the window starts at the boundary.
+    return next(e for e in cache._queue.values() if e.seq >= cache._boundary)
+
+
+def evict_tinylfu(cache, graveyard):
+    """One removal from the twin ``cache`` for a new key (bench/POLICY.md,
+    make_room): the window's overflow joins main while main has room; then the window's oldest entry
+    (the candidate) either displaces main's SIEVE victim, if the sketch
+    says it is more frequent, or is evicted itself; or, with the window
+    within its share, main gives up its victim."""
+    state = cache._admission
+    window_max = state.window_share()
+    main_max = cache._maxsize - window_max
+    w = cache._n_window + 1  # the incoming key counts as a window entry
+    while w > window_max and cache._n_main < main_max:
+        cache._boundary = _oldest_window_entry(cache).seq + 1
+        cache._n_window -= 1
+        cache._n_main += 1
+        w -= 1
+    if cache._n_main == 0:  # maxsize 1: the window is everything
+        _reject(cache, _oldest_window_entry(cache), graveyard)
+    elif w > window_max:
+        candidate = _oldest_window_entry(cache)
+        victim = cache._sieve_victim(None, cache._boundary)
+        if state.estimate(candidate.hash) > state.estimate(victim.hash):
+            state.evicted.add(fingerprint(victim.hash))
+            cache._evict(victim, graveyard)
+            cache._boundary = candidate.seq + 1  # the candidate is now main's newest
+            cache._n_window -= 1
+            cache._n_main += 1
+        else:
+            _reject(cache, candidate, graveyard)
+    else:
+        victim = cache._sieve_victim(None, cache._boundary)
+        state.evicted.add(fingerprint(victim.hash))
+        cache._evict(victim, graveyard)
+
+
+def _reject(cache, candidate, graveyard):
+    cache._admission.rejected.add(fingerprint(candidate.hash))
+    cache._evict(candidate, graveyard)
+    cache._boundary = candidate.seq + 1  # the window starts after it
