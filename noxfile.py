@@ -99,7 +99,7 @@ import mooncake
 site = pathlib.Path(sysconfig.get_paths()["platlib"]).resolve()
 found = pathlib.Path(mooncake.__file__).resolve()
 assert site in found.parents, f"mooncake was imported from {found}, not from {site}"
-assert mooncake.ACCELERATED and mooncake.SimpleMooncake.__module__ == "mooncake._cache"
+assert mooncake.ACCELERATED and mooncake.SimpleMooncake.__module__ == "mooncake.cache._engine"
 assert mooncake.__version__ == importlib.metadata.version("mooncake"), "two versions"
 print(f"mooncake {mooncake.__version__} from {found.parent} on {sys.version.split()[0]}")
 """

@@ -6,7 +6,9 @@ MOONCAKE_PURE_PYTHON=1   build no extension; the package then runs its pure-Pyth
                          (and must be imported with the same variable set).
 MOONCAKE_WERROR=1        turn compiler warnings into errors (CI sets it).
 MOONCAKE_SANITIZE=LIST   compile and link with -fsanitize=LIST, e.g. "address,undefined".
-MOONCAKE_DEBUG=1         keep debug info in the compiled modules. Without it (and without
+MOONCAKE_DEBUG=1         keep debug info in the compiled modules and define MC_DEBUG=1, which
+                         compiles in the cache engine's invariant checker
+                         (SimpleMooncake._check_invariants). Without it (and without
                          MOONCAKE_SANITIZE) a build is a release build: no debug info.
 """
 
@@ -36,6 +38,10 @@ def release_build():
     return os.environ.get("MOONCAKE_DEBUG") != "1" and not sanitizer_args()
 
 
+def debug_macros():
+    return [("MC_DEBUG", "1")] if os.environ.get("MOONCAKE_DEBUG") == "1" else []
+
+
 def sanitizer_args():
     wanted = os.environ.get("MOONCAKE_SANITIZE", "").strip()
     if not wanted:
@@ -46,20 +52,23 @@ def sanitizer_args():
 def extensions():
     if os.environ.get("MOONCAKE_PURE_PYTHON") == "1":
         return []
-    sources = sorted(glob.glob("src/mooncake/*.pyx"))
+    sources = sorted(glob.glob("src/mooncake/**/*.pyx", recursive=True))
     if not sources:
         # An sdist without the .pyx once built a pure wheel that could not be imported.
-        raise SystemExit("setup.py: no src/mooncake/*.pyx to build; set MOONCAKE_PURE_PYTHON=1 "
+        raise SystemExit("setup.py: no .pyx under src/mooncake to build; set MOONCAKE_PURE_PYTHON=1 "
                          "to build the pure-Python package on purpose")
     sanitize = sanitizer_args()
     return [
         Extension(
-            "mooncake." + os.path.splitext(os.path.basename(path))[0],
+            # src/mooncake/cache/_engine.pyx -> mooncake.cache._engine
+            os.path.splitext(os.path.relpath(path, "src"))[0].replace(os.sep, "."),
             [path],
             include_dirs=["csrc"],
+            define_macros=debug_macros(),
             extra_compile_args=compile_args() + sanitize,
             extra_link_args=link_args() + sanitize,
-            depends=glob.glob("csrc/*.h") + glob.glob("src/mooncake/*.pxd"),
+            depends=glob.glob("csrc/*.h") + glob.glob(os.path.join(os.path.dirname(path), "*.pxi"))
+            + glob.glob("src/mooncake/**/*.pxd", recursive=True),
         )
         for path in sources
     ]
@@ -78,7 +87,7 @@ class CythonizeThenBuildExt(build_ext):
         (translated,) = cythonize(
             [ext],
             compiler_directives={"language_level": "3"},
-            include_path=["src/mooncake"],
+            include_path=["src"],
         )
         ext.sources = translated.sources
         super().build_extension(ext)

@@ -17,7 +17,7 @@ WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor", "hitrati
 #: The workloads reported in latest.{md,png,json}; the others write files of their own.
 TIMING_REPORT = ("micro", "mix", "threads", "memory", "cleanup", "monitor")
 
-#: Sizes per mode. Full: the issue's sizes; quick: tiny, every workload, under a minute.
+#: Sizes per mode. Full: the sizes the targets were set at; quick: tiny, every workload, under a minute.
 MODES = {
     "full": dict(n_keys=100_000, rounds=21, target=0.02, mix_keys=100_000, mix_ops=300_000,
                  thread_rounds=15, memory_n=1_000_000, cleanup_n=(10_000, 100_000, 1_000_000),

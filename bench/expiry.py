@@ -74,14 +74,14 @@ def _cachebox(keys, short):
 
 def builders():
     """``{peer name: build(keys, short) -> (cache, cleanup, stored count or None)}`` for the peers with a sweep."""
-    import mooncake._cache
-    import mooncake.pure.cache
+    import mooncake.cache._engine
+    import mooncake.cache.twin
 
     return {
         "cachetools.TTLCache": _cachetools,
         "cachebox.VTTLCache": _cachebox,
-        "mooncake pure": _mooncake(mooncake.pure.cache.SimpleMooncake),
-        "mooncake": _mooncake(mooncake._cache.SimpleMooncake),
+        "mooncake pure": _mooncake(mooncake.cache.twin.SimpleMooncake),
+        "mooncake": _mooncake(mooncake.cache._engine.SimpleMooncake),
     }
 
 

@@ -14,13 +14,13 @@ import time
 
 from . import harness, replay, traces
 
-#: Sizes per mode: the issue's (2M requests over 1M keys), and a CI smoke form.
+#: Sizes per mode: the study's (2M requests over 1M keys), and a CI smoke form.
 MODES = {
     "full": dict(n_keys=1_000_000, n_requests=2_000_000),
     "quick": dict(n_keys=20_000, n_requests=40_000),
 }
 
-#: The issue's targets for the proposed policy (percentage points of miss ratio).
+#: The hit-ratio targets of the default policy (set by issue #10) (percentage points of miss ratio).
 WITHIN_BEST_PEER = 0.01
 WITHIN_THEINE_ON_LOOPS = 0.05
 THEINE = "theine (W-TinyLFU)"
@@ -60,7 +60,7 @@ def run(mode, columns=None):
 
 def verdicts(data, policy=replay.PROPOSED.name):
     """Per trace and capacity: the best peer's ratio and whether ``policy`` meets
-    the issue's targets there; and every column's average over the suite."""
+    the hit-ratio targets there; and every column's average over the suite."""
     rows, sums, n = [], {}, 0
     for trace, by_capacity in data["miss_ratio"].items():
         for capacity, row in by_capacity.items():
@@ -125,7 +125,7 @@ def markdown(data):
     if any(policy in row for by_c in data["miss_ratio"].values() for row in by_c.values()):
         met = sum(ok for *_, ok in rows)
         lowest = min((m, c) for c, m in means.items() if c != replay.BELADY.name)[1]
-        out += ["", f"{policy} against the issue's targets (within {WITHIN_BEST_PEER * 100:.0f} pp "
+        out += ["", f"{policy} against the hit-ratio targets (within {WITHIN_BEST_PEER * 100:.0f} pp "
                 f"of the best peer; loops: or within {WITHIN_THEINE_ON_LOOPS * 100:.0f} pp of "
                 f"theine): met on {met} of {len(rows)} rows; lowest average: "
                 f"{'yes' if lowest == policy else 'no (' + lowest + ')'}.", "",

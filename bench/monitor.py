@@ -23,8 +23,8 @@ def samples(n):
 
 def peers():
     """``[(name, factory, body)]``; the body is a statement over ``c``, ``op`` and ``d``."""
-    from mooncake._monitor import SimpleMonitor
-    from mooncake.pure.monitor import SimpleMonitor as PureMonitor
+    from mooncake.monitor._engine import SimpleMonitor
+    from mooncake.monitor.twin import SimpleMonitor as PureMonitor
 
     def histogram():
         from prometheus_client import CollectorRegistry, Histogram

@@ -79,13 +79,13 @@ def _lru(maxsize):
 
 
 def _pure(maxsize):
-    from mooncake.pure.cache import SimpleMooncake
+    from mooncake.cache.twin import SimpleMooncake
 
     return SimpleMooncake(maxsize)
 
 
 def _engine(maxsize):
-    from mooncake._cache import SimpleMooncake
+    from mooncake.cache._engine import SimpleMooncake
 
     return SimpleMooncake(maxsize)
 

@@ -3,7 +3,7 @@
 These are reference models for the hit-ratio study, not caches to use: a key
 is an int, there are no values, and ``access(key)`` is the study's request
 (get, and put on a miss) returning True on a hit. Both keep the engine's
-layout, so what is measured here is what a port to ``_cache.pyx`` would do:
+layout, so what is measured here is what the engine (``mooncake/cache/``) does:
 
 * records live in one list in insertion order (oldest first); a removed
   record leaves a hole (``None``) and the list is compacted, keeping order,

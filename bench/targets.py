@@ -1,4 +1,5 @@
-"""The engine's targets from issues #4 and #10, checked against one run's figures."""
+"""The engine's speed and memory targets (set by the performance rounds, issues #4 and
+#10: each is a ratio against dict or a peer, or bytes per entry), checked against one run's figures."""
 
 from . import shared
 

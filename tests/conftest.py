@@ -28,8 +28,9 @@ PURE_ONLY = os.environ.get("MOONCAKE_PURE_PYTHON") == "1"
 if not PURE_ONLY:
     # Import the compiled modules up front: a broken build must fail the run,
     # not quietly test the pure twin twice.
-    importlib.import_module("mooncake._cache")
-    importlib.import_module("mooncake._monitor")
+    importlib.import_module("mooncake.cache._engine")
+    importlib.import_module("mooncake.monitor._engine")
+    importlib.import_module("mooncake.shared._near_front")
 
 #: Every implementation this run can import.
 TWINS = ["py"] if PURE_ONLY else ["c", "py"]
@@ -43,10 +44,10 @@ SANITIZED = bool(os.environ.get("MOONCAKE_SANITIZED"))
 IMPLS = ["c"] if SANITIZED and not PURE_ONLY else TWINS
 
 _MODULES = {
-    ("cache", "c"): "mooncake._cache",
-    ("cache", "py"): "mooncake.pure.cache",
-    ("monitor", "c"): "mooncake._monitor",
-    ("monitor", "py"): "mooncake.pure.monitor",
+    ("cache", "c"): "mooncake.cache._engine",
+    ("cache", "py"): "mooncake.cache.twin",
+    ("monitor", "c"): "mooncake.monitor._engine",
+    ("monitor", "py"): "mooncake.monitor.twin",
 }
 
 

@@ -33,7 +33,7 @@ def test_original_module_paths_still_work():
 @pytest.mark.skipif(PURE_ONLY, reason="checks the compiled build")
 def test_default_import_uses_the_compiled_engine():
     assert mooncake.ACCELERATED is True
-    assert mooncake.SimpleMooncake.__module__ == "mooncake._cache"
+    assert mooncake.SimpleMooncake.__module__ == "mooncake.cache._engine"
 
 
 def test_environment_variable_selects_the_pure_twin():
@@ -41,7 +41,7 @@ def test_environment_variable_selects_the_pure_twin():
         "import mooncake; print(mooncake.ACCELERATED, mooncake.SimpleMooncake.__module__)",
         MOONCAKE_PURE_PYTHON="1",
     )
-    assert done.stdout.split() == ["False", "mooncake.pure.cache"], done.stderr
+    assert done.stdout.split() == ["False", "mooncake.cache.twin"], done.stderr
 
 
 def test_missing_extension_is_an_import_error_that_says_how_to_build():
@@ -49,7 +49,7 @@ def test_missing_extension_is_an_import_error_that_says_how_to_build():
         "import sys\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'mooncake._cache':\n"
+        "        if name == 'mooncake.cache._engine':\n"
         "            raise ImportError('simulated missing build')\n"
         "sys.meta_path.insert(0, Block())\n"
         "import mooncake\n"
@@ -62,11 +62,11 @@ def test_missing_extension_is_an_import_error_that_says_how_to_build():
 
 def test_package_ships_typing_marker_and_stub():
     assert (PACKAGE / "py.typed").exists()
-    assert (PACKAGE / "_cache.pyi").exists()
+    assert (PACKAGE / "cache" / "_engine.pyi").exists()
 
 
 def test_stub_names_every_public_method_of_the_engine(cache_cls):
-    stub = ast.parse((PACKAGE / "_cache.pyi").read_text())
+    stub = ast.parse((PACKAGE / "cache" / "_engine.pyi").read_text())
     (cls,) = [n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "SimpleMooncake"]
     stubbed = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
     public = {name for name in dir(cache_cls) if not name.startswith("_")}

@@ -8,7 +8,7 @@
 # build) and its test extra into a private venv built from a temporary copy of
 # the tree, so your in-place build and .venv are not touched. PYTHONMALLOC=malloc sends every allocation through malloc, where
 # memcheck can see it. Leak checking is off: CPython does not free everything
-# at exit; leaks are the soak test's job (tests/test_cache_soak.py).
+# at exit; leaks are the soak test's job (tests/cache/test_soak.py).
 #
 # Exit status: 0 clean; 99 memcheck found errors (see the log it prints);
 # otherwise pytest's own status. tests/valgrind-python.supp holds the
@@ -52,7 +52,7 @@ VPY=$("$VPY" -c 'import sys, os; print(os.path.realpath(sys.executable))')
 VSITE=$("$WORK/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 if [[ $# -eq 0 ]]; then
-    set -- tests/test_cache_reentrancy.py tests/test_cache_hostile.py
+    set -- tests/cache/test_reentrancy.py tests/cache/test_hostile.py
 fi
 LOG=${VALGRIND_LOG:-${TMPDIR:-/tmp}/mooncake-valgrind-memcheck.log}
 START=$(date +%s)

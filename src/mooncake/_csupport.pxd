@@ -1,5 +1,6 @@
-# Declarations of the C helpers in csrc/ (clock, counters, user-code depth, prefetch), shared by the engines.
-from libc.stdint cimport uint64_t
+# Declarations of every C helper in csrc/ (clocks, counters, user-code depth, prefetch,
+# slot arrays): the one place the engines cimport them from.
+from libc.stdint cimport int32_t, uint64_t
 
 cdef extern from "mc_clock.h" nogil:
     double mc_clock_init()
@@ -19,3 +20,15 @@ cdef extern from "mc_stack.h":
 
 cdef extern from "mc_prefetch.h" nogil:
     void mc_prefetch_write(const void *p)
+
+cdef extern from "mc_wallclock.h" nogil:
+    double mc_wallclock()
+
+cdef extern from "mc_slots.h" nogil:
+    Py_ssize_t mc_slot_width(Py_ssize_t nslots)
+    Py_ssize_t mc_slots_bytes(Py_ssize_t nslots)
+    int32_t mc_slot_get(const unsigned char *slots, Py_ssize_t width, size_t i)
+    void mc_slot_set(unsigned char *slots, Py_ssize_t width, size_t i, int32_t ix)
+
+cdef extern from "mc_instance.h":
+    bint mc_has_instance_attributes(object o)

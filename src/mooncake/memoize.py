@@ -39,7 +39,7 @@ import inspect
 import threading
 import weakref
 
-from .arguments import ttl_seconds
+from .checks import ttl_seconds
 
 CacheInfo = collections.namedtuple("CacheInfo", ["hits", "misses", "size"])
 

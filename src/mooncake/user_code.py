@@ -9,7 +9,9 @@ per thread and raise ``RecursionError`` beyond (the engine, which can see its
 C stack, also raises when the stack is nearly exhausted).
 """
 
+import sys
 import threading
+import types
 
 #: The deepest nesting of the cache's calls into user code, per thread.
 MAX_USER_CODE_DEPTH = 1000
@@ -36,3 +38,14 @@ class calling_user_code:
     def __exit__(self, *exc):
         _depth.value -= 1
         return False
+
+
+def report_unraisable(source):
+    """Hand the exception being handled to ``sys.unraisablehook``, naming
+    ``source`` (the callback or monitor that raised), as CPython does for an
+    exception in ``__del__``: a callback's error never breaks the cache."""
+    exc_type, exc_value, exc_traceback = sys.exc_info()
+    sys.unraisablehook(types.SimpleNamespace(
+        exc_type=exc_type, exc_value=exc_value, exc_traceback=exc_traceback,
+        err_msg=None, object=source,
+    ))

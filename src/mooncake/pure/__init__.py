@@ -1,1 +1,2 @@
-"""The pure-Python twins: the reference model of the Cython engines, written to be read."""
+"""Alias of the original home of the pure-Python twins (``mooncake.cache.twin``,
+``mooncake.monitor.twin``), kept so pickles of 0.1.0 load."""

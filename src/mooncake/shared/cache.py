@@ -9,20 +9,17 @@ would give; count it and, with a monitor, record it.
 
 import functools
 import math
-import sys
 import threading
 import time
-import types
 
-import mooncake as _mooncake
-
-from ..arguments import check_monitor, ttl_seconds
+from .. import engines
+from ..checks import as_pair, check_monitor, ttl_seconds
 from ..memoize import memoize as _memoize
+from ..user_code import report_unraisable
 from .codec import Rejected, ValueCodec
 from .connection import DEFAULT_SOCKET_TIMEOUT, Connection
 from .errors import SERVER_ERRORS, SharedCacheError
 from .keys import MemoKey, Namespace, plain_key
-from .near_front import NearFront as _PureNearFront
 from .memo_keys import SharedMemoKeys
 from .near import NearCache
 from .near_store import NearStore
@@ -31,10 +28,6 @@ from .store import Store
 
 _MISSING = object()
 
-if _mooncake.ACCELERATED:
-    from .._near import NearFront
-else:
-    NearFront = _PureNearFront
 #: Beyond this many seconds a ttl is stored as "never expires": the server
 #: refuses expiry times that overflow its millisecond clock.
 _LONGEST_TTL = 1e15
@@ -58,34 +51,17 @@ def _ttl_ms(seconds):
     return ms if ms > 0 else 1
 
 
-def _report_unraisable(source):
-    exc_type, exc_value, exc_traceback = sys.exc_info()
-    sys.unraisablehook(types.SimpleNamespace(
-        exc_type=exc_type, exc_value=exc_value, exc_traceback=exc_traceback,
-        err_msg=None, object=source,
-    ))
-
-
 def _near_engine(near):
     """The SimpleMooncake of ``near=``: an int is its maxsize; a SimpleMooncake is used as given."""
-    import mooncake
-
-    if isinstance(near, bool) or not isinstance(near, (int, mooncake.SimpleMooncake)):
+    if isinstance(near, bool) or not isinstance(near, (int, engines.SimpleMooncake)):
         raise TypeError(f"near must be None, an int (the near cache's maxsize) or a SimpleMooncake, "
                         f"not {type(near).__name__}")
     if isinstance(near, int):
         if near <= 0:
             raise ValueError(f"near must be > 0, not {near}")
-        return mooncake.SimpleMooncake(near)
+        return engines.SimpleMooncake(near)
     return near
 
-
-def _as_pair(item):
-    try:
-        key, value = item
-    except (TypeError, ValueError):
-        raise TypeError(f"put_many needs (key, value) pairs, got {item!r}") from None
-    return key, value
 
 
 class SharedMooncake:
@@ -152,7 +128,7 @@ class SharedMooncake:
                                    strict, self._count, timeout)
             self._store = NearStore(self._connection, self._near)
             self._near._wake_events.append(self._waiters.wake)
-            front = NearFront(engine.get, self._near.drain, self._near_get, _MISSING, MemoKey, strict)
+            front = engines.near_front()(engine.get, self._near.drain, self._near_get, _MISSING, MemoKey, strict)
             self._near.attach(front)
             self.get = front.get  # near hits never run Python code of this class
 
@@ -191,7 +167,7 @@ class SharedMooncake:
             self._monitor.record_operation(
                 operation, max(time.perf_counter() - started, 0.0), bool(success), size)
         except BaseException:
-            _report_unraisable(self._monitor)
+            report_unraisable(self._monitor)
 
     def _decode(self, name, data):
         """The value stored as ``data``, or _MISSING for no value or a rejected one."""
@@ -462,7 +438,7 @@ class SharedMooncake:
         value and the ttl are checked, and every value encoded, before anything
         is sent. With fail_open, a server error returns 0 (some may be stored)."""
         seconds = _seconds(ttl)
-        pairs = list(items.items()) if hasattr(items, "keys") else [_as_pair(p) for p in items]
+        pairs = list(items.items()) if hasattr(items, "keys") else [as_pair(p) for p in items]
         names = self._namespace.names([key for key, _ in pairs])
         if seconds <= 0:
             if not names:

@@ -1,9 +1,13 @@
-"""The near cache's hit path, in Python: the twin of ``mooncake._near.NearFront``
+"""The near cache's hit path, in Python: the twin of ``mooncake.shared._near_front.NearFront``
 (used when MOONCAKE_PURE_PYTHON=1); read that module's docstring."""
 
 
 class NearFront:
     """``get(key, default=None)`` served from the near cache when it may be."""
+
+    # The engine's attributes, and no others (it has no __dict__ either).
+    __slots__ = ("_engine_get", "_drain", "_slow_get", "_missing", "_memo_key_type",
+                 "_fast_types", "strict", "trusted", "near_hits", "busy")
 
     def __init__(self, engine_get, drain, slow_get, missing, memo_key_type, strict):
         self._engine_get = engine_get
@@ -18,7 +22,8 @@ class NearFront:
         self.busy = False
 
     def set_listeners(self, fds):
-        """The listeners' file descriptors (the C twin polls them; here drain does)."""
+        """The listeners' file descriptors (an empty list: none)."""
+        # The engine polls them before a strict read; here drain always runs.
 
     def get(self, key, default=None):
         """The value of ``key``, or ``default`` if it is absent, expired or rejected

@@ -1,0 +1,159 @@
+"""Single flight across processes for a shared memoize: one computation per
+cold key however many processes miss it, and no waiter blocked for ever."""
+
+import multiprocessing
+import threading
+import time
+
+import pytest
+
+from mooncake.shared import SharedMooncake
+
+from .flight_procs import call_once
+
+
+def _spawn(server, namespace, count, lease, hold):
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    children = []
+    for _ in range(count):
+        ours, theirs = context.Pipe()
+        child = context.Process(target=call_once,
+                                args=(server.url, namespace, lease, hold, start, theirs))
+        child.start()
+        children.append((child, ours))
+    for child, ours in children:
+        assert ours.poll(60) and ours.recv() == "ready"
+    return start, children
+
+
+def _stop(children):
+    for child, _ in children:
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+
+
+def _computations(client, namespace):
+    return int(client.get("computations:" + namespace) or 0)
+
+
+def test_a_stampede_of_processes_computes_once(server, namespace, raw):
+    start, children = _spawn(server, namespace, 8, lease=30, hold=0.3)
+    try:
+        start.set()
+        results = []
+        for child, ours in children:
+            assert ours.poll(30), "a waiter hung"
+            results.append(ours.recv()[0])
+        assert _computations(raw, namespace) == 1
+        assert len(set(results)) == 1
+    finally:
+        _stop(children)
+        raw.delete("computations:" + namespace)
+        SharedMooncake(server.url, namespace=namespace).clear()
+
+
+def test_a_dead_leader_blocks_the_others_no_longer_than_its_lease(server, namespace, raw):
+    lease = 1.0
+    start, leaders = _spawn(server, namespace, 1, lease=lease, hold=60)
+    try:
+        start.set()
+        deadline = time.monotonic() + 10
+        while _computations(raw, namespace) == 0:  # the leader holds the lock now
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        start2, waiters = _spawn(server, namespace, 1, lease=lease, hold=0)
+        try:
+            start2.set()
+            time.sleep(0.1)
+            leaders[0][0].kill()  # dies holding the lock
+            waiter, ours = waiters[0]
+            assert ours.poll(10), "the waiter hung"
+            result, took = ours.recv()
+            assert result == f"1 computed by {waiter.pid}"
+            # Freed by the lease, not by the leader's 60 s hold; no tighter
+            # wall-clock bound, which a loaded machine could break.
+            assert took < 30
+            assert _computations(raw, namespace) == 2
+        finally:
+            _stop(waiters)
+    finally:
+        _stop(leaders)
+        raw.delete("computations:" + namespace)
+        SharedMooncake(server.url, namespace=namespace).clear()
+
+
+def _twin(make_shared, near, body):
+    """A memoized ``work`` on a cache of its own: the same function name, so the
+    same result key as any twin, but its own in-process single flight."""
+    cache = make_shared(near=near)
+
+    @cache.memoize(ttl=60, lease=10)
+    def work(x):
+        return body(x)
+
+    return work
+
+
+@pytest.mark.parametrize("near", [None, 10])
+def test_a_leader_that_raises_releases_the_lock_and_a_waiter_computes(make_shared, near):
+    leading, calls = threading.Event(), []
+
+    def failing(x):
+        leading.set()
+        time.sleep(0.2)
+        raise RuntimeError("leader failed")
+
+    def succeeding(x):
+        calls.append(x)
+        return x * 10
+
+    first = _twin(make_shared, near, failing)
+    second = _twin(make_shared, near, succeeding)
+    outcome = {}
+
+    def lead():
+        try:
+            first(4)
+        except RuntimeError as exc:
+            outcome["leader"] = exc
+
+    thread = threading.Thread(target=lead)
+    thread.start()
+    assert leading.wait(5)
+    started = time.monotonic()
+    assert second(4) == 40  # waited for the failing leader, then computed
+    thread.join()
+    assert isinstance(outcome["leader"], RuntimeError)
+    assert calls == [4]
+    assert time.monotonic() - started < 5  # woken (push or poll), not the 10 s lease
+    assert first(4) == 40  # stored for everyone
+
+
+def test_the_lock_is_a_helper_key_removed_by_clear_and_not_counted(make_shared):
+    cache = make_shared()
+    entered, release = threading.Event(), threading.Event()
+
+    @cache.memoize(ttl=60)
+    def held(x):
+        entered.set()
+        release.wait(5)
+        return x
+
+    thread = threading.Thread(target=held, args=(1,))
+    thread.start()
+    try:
+        assert entered.wait(5)
+        locks = list(cache.client.scan_iter(match=cache._namespace.helpers))
+        assert len(locks) == 1 and len(cache) == 0
+    finally:
+        release.set()
+        thread.join()
+    assert len(cache) == 1
+    assert list(cache.client.scan_iter(match=cache._namespace.helpers)) == []  # released
+
+
+def test_a_lease_must_be_positive(shared):
+    with pytest.raises(ValueError):
+        shared.memoize(lease=0)
