@@ -465,10 +465,11 @@ class SharedMooncake:
         """Remove every key of this namespace, helper keys included (SCAN +
         UNLINK on every master node; never FLUSHDB). O(n) in the namespace.
         With fail_open, a server error leaves what was not reached."""
-        self._perform("clear", self._clear, (self._namespace.everything,), None)
+        namespace = self._namespace
+        self._perform("clear", self._clear, (namespace.everything, namespace.is_own), None)
 
-    def _clear(self, pattern):
-        removed = self._store.unlink_matching(pattern)
+    def _clear(self, pattern, keep=None):
+        removed = self._store.unlink_matching(pattern, keep)
         return None, True, removed
 
     def __len__(self):
@@ -477,7 +478,7 @@ class SharedMooncake:
         return self._perform("len", self._len, (), 0)
 
     def _len(self):
-        n = self._store.count(self._namespace.entries)
+        n = self._store.count(self._namespace.entries, self._namespace.is_entry)
         return n, True, 0
 
     def cleanup_expired(self):
@@ -493,7 +494,7 @@ class SharedMooncake:
         ``flushes``, ``fills_discarded`` (remote reads not kept because an
         invalidation raced them) and ``reconnects`` (of the listener)."""
         try:
-            total = self._store.count(self._namespace.entries)
+            total = self._store.count(self._namespace.entries, self._namespace.is_entry)
         except SERVER_ERRORS:
             self._count("_errors")
             total = None
