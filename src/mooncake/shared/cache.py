@@ -76,9 +76,10 @@ class SharedMooncake:
     ``redis.Redis`` or ``redis.cluster.RedisCluster`` instead, used as it is.
     ``namespace``: the prefix of every key (a non-empty str without ``{``/``}``);
     ``clear()`` and ``len()`` see only it. ``serializer``: "pickle", "json",
-    "bytes", or an object with ``dumps``/``loads``. ``signing_key``: bytes
-    (>= 16); every value then carries an HMAC-SHA256, and one that does not
-    verify is never decoded. ``fail_open``: on a server error, answer as an
+    "bytes", or an object with ``dumps``/``loads`` (and optionally a ``name``:
+    its identity in each value's header, see ``mooncake.shared.codec``).
+    ``signing_key``: bytes (>= 16); every value then carries an HMAC-SHA256,
+    and one that does not verify is never decoded. ``fail_open``: on a server error, answer as an
     empty cache that refuses writes instead of raising. ``monitor``: a
     ``SimpleMonitor`` recording each remote operation.
 
