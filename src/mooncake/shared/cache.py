@@ -535,10 +535,18 @@ class SharedMooncake:
         releases the lock (a waiter then computes); one that dies blocks the
         others at most ``lease`` seconds; one that runs longer than ``lease``
         may see a second process compute too. With fail_open and the server
-        down, every process computes for itself."""
-        lease = _seconds(lease)
-        if not lease > 0:
-            raise ValueError(f"lease must be > 0, not {lease!r}")
+        down, every process computes for itself. A ``lease`` that is not in
+        ``0 < lease <= 1e15`` seconds raises ValueError here, at decoration."""
+        try:
+            seconds = _seconds(lease)
+        except OverflowError:  # an int too large for a float
+            seconds = math.inf
+        # The lock is SET PX <ms>: the server refuses an expiry past its millisecond
+        # clock, so a longer lease would make every call fail there.
+        if not 0 < seconds <= _LONGEST_TTL:
+            raise ValueError(f"lease must be > 0 and at most {_LONGEST_TTL:.0e} seconds "
+                             f"(the server's millisecond clock), not {lease!r}")
+        lease = seconds
         scheme = functools.partial(SharedMemoKeys, flight=SingleFlight(self, lease))
         return _memoize(self, ttl=ttl, key=key, key_scheme=scheme)
 
