@@ -79,9 +79,9 @@ class SharedMooncake:
     "bytes", or an object with ``dumps``/``loads`` (and optionally a ``name``:
     its identity in each value's header, see ``mooncake.shared.codec``).
     ``signing_key``: bytes (>= 16); every value then carries an HMAC-SHA256,
-    and one that does not verify is never decoded. ``fail_open``: on a server error, answer as an
-    empty cache that refuses writes instead of raising. ``monitor``: a
-    ``SimpleMonitor`` recording each remote operation.
+    and one that does not verify is never decoded. ``fail_open``: on a server
+    error, answer as an empty cache that refuses writes instead of raising.
+    ``monitor``: a ``SimpleMonitor`` recording each remote operation.
 
     ``near``: an int (the maxsize of a new SimpleMooncake) or a configured
     SimpleMooncake keeps a per-process near cache in front of the server, kept
@@ -93,7 +93,8 @@ class SharedMooncake:
 
     Construction PINGs the server: wrong credentials raise SharedCacheError;
     so does an unreachable server, unless ``fail_open`` (the cache then
-    connects on a later call).
+    connects on a later call). A client that decodes responses raises
+    ValueError before anything is sent.
     """
 
     def __init__(self, url=None, *, client=None, namespace="mooncake:", serializer="pickle",

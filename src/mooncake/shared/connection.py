@@ -6,6 +6,8 @@ first call after a server restart succeeds on a fresh connection instead of
 failing on the stale one)
 and, when the server turns out to be a Cluster node, a ``RedisCluster``.
 A given client is used as it is: its timeouts and retries are the user's.
+A client that decodes responses (``decode_responses=True``) is refused: values
+are bytes (a pickle, a signature) and must come back as bytes.
 
 Fork safety is redis-py's: its connection pools notice a changed pid and open
 new sockets in the child, so a child never shares its parent's connections.
@@ -32,6 +34,14 @@ def _url_options():
                 retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)))
 
 
+def _check_not_decoding(client):
+    if client.get_encoder().decode_responses:
+        raise ValueError(
+            "the client decodes responses (decode_responses=True): the cache stores bytes "
+            "(a pickle, a signature) and must read them back as bytes; pass a client made "
+            "without decode_responses")
+
+
 def _is_cluster_node(client):
     return int(client.info("cluster").get("cluster_enabled", 0)) == 1
 
@@ -51,6 +61,8 @@ class Connection:
         if client is not None and not isinstance(client, (redis.Redis, RedisCluster)):
             raise TypeError(f"client must be a redis.Redis or a redis.cluster.RedisCluster, "
                             f"not {type(client).__name__}")
+        if client is not None:
+            _check_not_decoding(client)
         self._url = url
         self._lock = threading.Lock()
         self.client = client
@@ -81,6 +93,10 @@ class Connection:
                 return self.client
             try:
                 client = redis.Redis.from_url(self._url, **_url_options())
+            except ValueError as exc:
+                raise ValueError(f"not a usable redis URL: {exc}") from None
+            try:
+                _check_not_decoding(client)
             except ValueError as exc:
                 raise ValueError(f"not a usable redis URL: {exc}") from None
             try:
