@@ -1,10 +1,13 @@
-"""The connection: clients the cache cannot use are refused at construction."""
+"""The connection: clients the cache cannot use are refused at construction,
+and a wrong database is a configuration mistake."""
+
+import time
 
 import pytest
 import redis
 from redis.cluster import RedisCluster
 
-from mooncake.shared import SharedMooncake
+from mooncake.shared import SharedCacheError, SharedMooncake
 
 
 def _decoding_client(server):
@@ -29,3 +32,67 @@ def test_a_url_that_asks_to_decode_responses_is_refused(server, namespace, comma
     with pytest.raises(ValueError, match="decode_responses"):
         SharedMooncake(server.url + "?decode_responses=True", namespace=namespace)
     assert commands_sent() == 0
+
+
+@pytest.mark.parametrize("fail_open", [False, True])
+def test_a_database_the_server_refuses_raises_at_construction(server, fail_open):
+    url = server.url.rsplit("/", 1)[0] + "/99"
+    with pytest.raises(SharedCacheError, match="DB index") as caught:
+        SharedMooncake(url, fail_open=fail_open)
+    assert isinstance(caught.value.__cause__, redis.exceptions.ResponseError)
+
+
+@pytest.mark.parametrize("fail_open", [False, True])
+def test_a_given_client_of_a_refused_database_raises_at_construction(standalone, fail_open):
+    client = redis.Redis(host="127.0.0.1", port=standalone.port, db=99)
+    try:
+        with pytest.raises(SharedCacheError, match="DB index"):
+            SharedMooncake(client=client, fail_open=fail_open)
+    finally:
+        client.close()
+
+
+def test_a_busy_server_at_construction_is_not_a_configuration_mistake(binary):
+    import threading
+
+    from mooncake.shared.local_server import LocalValkey
+
+    def spin(client):
+        try:
+            client.eval("while true do end", 0)  # until SCRIPT KILL
+        except redis.exceptions.ResponseError:
+            pass
+
+    with LocalValkey("--busy-reply-threshold", "50", binary=binary) as server:
+        busy, prober = server.client(), server.client()
+        script = threading.Thread(target=spin, args=(busy,))
+        script.start()
+        try:
+            deadline = time.monotonic() + 10  # a hang guard: BUSY comes after 50 ms
+            while True:
+                try:
+                    prober.ping()
+                except redis.exceptions.ResponseError as exc:
+                    assert "BUSY" in str(exc)
+                    break
+                assert time.monotonic() < deadline, "the server never said BUSY"
+            cache = SharedMooncake(server.url, fail_open=True)  # the server will come back
+            assert cache.get("k", "default") == "default"
+            with pytest.raises(SharedCacheError, match="BUSY"):
+                SharedMooncake(server.url)
+        finally:
+            prober.script_kill()
+            script.join(30)
+            busy.close()
+            prober.close()
+        assert cache.put("k", 1) is True and cache.get("k") == 1
+
+
+@pytest.mark.parametrize("fail_open", [False, True])
+def test_a_cluster_url_naming_a_database_other_than_0_is_refused(binary, fail_open):
+    from mooncake.shared.local_server import LocalValkey
+
+    # A Cluster node that has database 3: redis-py's RedisCluster still uses only 0.
+    with LocalValkey("--cluster-databases", "16", cluster=True, binary=binary) as node:
+        with pytest.raises(ValueError, match="database 0"):
+            SharedMooncake(node.url.rsplit("/", 1)[0] + "/3", fail_open=fail_open)

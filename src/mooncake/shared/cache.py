@@ -91,10 +91,11 @@ class SharedMooncake:
     each near hit, so a read that starts after another process's write
     returned never sees the old value.
 
-    Construction PINGs the server: wrong credentials raise SharedCacheError;
-    so does an unreachable server, unless ``fail_open`` (the cache then
-    connects on a later call). A client that decodes responses raises
-    ValueError before anything is sent.
+    Construction PINGs the server: a configuration mistake (wrong
+    credentials, a database the server does not have) raises SharedCacheError,
+    ``fail_open`` or not; so does an unreachable server, unless ``fail_open``
+    (the cache then connects on a later call). A client that decodes
+    responses raises ValueError before anything is sent.
     """
 
     def __init__(self, url=None, *, client=None, namespace="mooncake:", serializer="pickle",

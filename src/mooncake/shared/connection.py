@@ -9,6 +9,12 @@ A given client is used as it is: its timeouts and retries are the user's.
 A client that decodes responses (``decode_responses=True``) is refused: values
 are bytes (a pickle, a signature) and must come back as bytes.
 
+A configuration mistake is reported at construction even with ``fail_open``:
+the server answered the handshake with a refusal (wrong credentials, an ACL
+that forbids the commands, a database number it does not have), or the URL
+names a database other than 0 on a Cluster. Only a server that cannot be
+reached may come back later by itself.
+
 Fork safety is redis-py's: its connection pools notice a changed pid and open
 new sockets in the child, so a child never shares its parent's connections.
 """
@@ -18,7 +24,8 @@ import threading
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
-from redis.exceptions import AuthenticationError
+from redis.exceptions import (AuthenticationError, AuthenticationWrongNumberOfArgsError,
+                              AuthorizationError, NoPermissionError, ResponseError)
 from redis.retry import Retry
 
 from .errors import SERVER_ERRORS, SharedCacheError
@@ -32,6 +39,25 @@ def _url_options():
     # hung server costs one socket timeout per call, not two.
     return dict(socket_timeout=DEFAULT_SOCKET_TIMEOUT, socket_connect_timeout=DEFAULT_SOCKET_TIMEOUT,
                 retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)))
+
+
+#: Error codes of refusals that pass by themselves (a script still running).
+_PASSING_REFUSALS = frozenset({"BUSY"})
+
+
+def _is_configuration_mistake(exc):
+    """True for a redis-py error no retry can cure: the server answered the
+    handshake or PING with a refusal, such as SELECT of a database it does not
+    have. Refusals that pass (a Cluster that is down, a server still loading)
+    have their own subclasses, except BUSY, recognised by its code."""
+    if isinstance(exc, (AuthenticationError, AuthorizationError, NoPermissionError,
+                        AuthenticationWrongNumberOfArgsError)):
+        return True
+    if type(exc) is not ResponseError:
+        return False
+    # redis-py >= 8 keeps the code; older versions leave it as the message's first word
+    code = getattr(exc, "status_code", None) or str(exc).split(" ", 1)[0]
+    return code not in _PASSING_REFUSALS
 
 
 def _check_not_decoding(client):
@@ -73,9 +99,9 @@ class Connection:
             else:
                 self._ping(client)
         except SharedCacheError as exc:
-            # Wrong credentials are a mistake to report now, fail_open or not;
+            # A configuration mistake is to report now, fail_open or not;
             # an unreachable server may come back.
-            if not fail_open or isinstance(exc.__cause__, AuthenticationError):
+            if not fail_open or _is_configuration_mistake(exc.__cause__):
                 raise
 
     @staticmethod
@@ -107,6 +133,10 @@ class Connection:
                 raise SharedCacheError(f"cannot reach the server: {exc}") from exc
             if cluster:
                 client.close()
+                database = client.get_connection_kwargs().get("db") or 0
+                if database != 0:
+                    raise ValueError(f"not a usable redis URL: it names database {database}, and a "
+                                     f"Cluster client uses only database 0")
                 try:
                     client = RedisCluster.from_url(self._url, **_url_options())
                 except SERVER_ERRORS as exc:
