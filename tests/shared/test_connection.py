@@ -1,6 +1,8 @@
 """The connection: clients the cache cannot use are refused at construction,
-and a wrong database is a configuration mistake."""
+a wrong database is a configuration mistake, and close() leaves a cache that
+works (every operation alike) on both topologies."""
 
+import math
 import time
 
 import pytest
@@ -96,3 +98,38 @@ def test_a_cluster_url_naming_a_database_other_than_0_is_refused(binary, fail_op
     with LocalValkey("--cluster-databases", "16", cluster=True, binary=binary) as node:
         with pytest.raises(ValueError, match="database 0"):
             SharedMooncake(node.url.rsplit("/", 1)[0] + "/3", fail_open=fail_open)
+
+
+def _operations(cache):
+    """Each public operation in a row that leaves the namespace empty, with its answer."""
+    return [
+        ("put", lambda: cache.put("k", 1), True),
+        ("get", lambda: cache.get("k"), 1),
+        ("in", lambda: "k" in cache, True),
+        ("ttl", lambda: 3590 < cache.ttl("k") <= 3600, True),
+        ("touch", lambda: cache.touch("k", math.inf), True),
+        ("put_many", lambda: cache.put_many({"j": 2, "i": 3}), 2),
+        ("get_many", lambda: cache.get_many(["k", "j", "x"]), {"k": 1, "j": 2}),
+        ("len", lambda: len(cache), 3),
+        ("pop", lambda: cache.pop("j"), 2),
+        ("delete", lambda: cache.delete("i"), True),
+        ("ping", lambda: cache.ping(), True),
+        ("clear", lambda: cache.clear(), None),
+        ("stats", lambda: cache.get_stats()["total_objects"], 0),
+    ]
+
+
+@pytest.mark.parametrize("near", [None, 10])
+def test_every_operation_works_after_close(make_shared, near):
+    cache = make_shared(near=near)
+    for name, call, expected in _operations(cache):
+        cache.close()  # as a web framework does at the end of each request
+        assert call() == expected, name
+    assert cache.get_stats()["errors"] == 0
+
+
+def test_close_twice_then_use_the_cache(make_shared):
+    cache = make_shared()
+    cache.close()
+    cache.close()
+    assert cache.put("k", 1) is True and cache.get("k") == 1

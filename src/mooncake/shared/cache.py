@@ -591,7 +591,9 @@ class SharedMooncake:
 
     def close(self):
         """Close the connections of a client made from a URL (a given client is
-        left open), and stop the near cache's listener (it is bypassed after)."""
+        left open), and stop the near cache's listener (it is bypassed after).
+        The cache stays usable: every operation opens new connections on its
+        next call, on a Cluster as on a standalone server."""
         if self._near is not None:
             self._near.close()
         self._connection.close()

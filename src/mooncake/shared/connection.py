@@ -15,6 +15,11 @@ that forbids the commands, a database number it does not have), or the URL
 names a database other than 0 on a Cluster. Only a server that cannot be
 reached may come back later by itself.
 
+``close()`` closes the sockets and keeps the client: the next command opens
+new ones, on a Cluster as on a standalone server (redis-py's own
+``RedisCluster.close()`` would forget the default node, after which some of
+its commands fail for good).
+
 Fork safety is redis-py's: its connection pools notice a changed pid and open
 new sockets in the child, so a child never shares its parent's connections.
 """
@@ -154,6 +159,14 @@ class Connection:
         return [node.redis_connection for node in client.get_primaries()]
 
     def close(self):
-        """Close the sockets of a client the cache made (a given client is the user's)."""
-        if self._url is not None and self.client is not None:
-            self.client.close()
+        """Close the sockets of a client the cache made (a given client is the
+        user's). The client stays usable: its next command opens new sockets."""
+        client = self.client
+        if self._url is None or client is None:
+            return
+        if not self.is_cluster:
+            client.close()  # disconnects the pool, which connects again on demand
+            return
+        for node in client.get_nodes():
+            if node.redis_connection is not None:
+                node.redis_connection.close()
