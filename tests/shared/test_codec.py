@@ -1,5 +1,7 @@
 """Values: serializers, the format header, and signing that never unpickles a forgery."""
 
+import hmac
+import json
 import pickle
 
 import pytest
@@ -51,7 +53,9 @@ def test_a_custom_serializer_is_used(make_shared, raw, namespace):
     cache = make_shared(serializer=Upper())
     cache.put("k", "abc")
     assert cache.get("k") == "ABC"
-    assert raw.get(f"{namespace}s:k".encode()) == b"CABC"
+    # No name given: the class's module and qualified name identify it.
+    identity = f"{__name__}.test_a_custom_serializer_is_used.<locals>.Upper".encode()
+    assert raw.get(f"{namespace}s:k".encode()) == b"N" + identity + b"\x00ABC"
 
 
 @pytest.mark.parametrize("serializer, value", [("json", {1, 2}), ("json", float("nan")),
@@ -130,3 +134,81 @@ def test_another_signing_key_does_not_verify(make_shared):
     make_shared(signing_key=KEY).put("k", 1)
     other = make_shared(signing_key=b"another key of sixteen bytes+")
     assert other.get("k") is None and other.get_stats()["rejected"] == 1
+
+
+class AsJson:
+    @staticmethod
+    def dumps(value):
+        return json.dumps(value).encode()
+
+    @staticmethod
+    def loads(data):
+        return json.loads(data)
+
+
+class AsText:
+    @staticmethod
+    def dumps(value):
+        return str(value).encode()
+
+    @staticmethod
+    def loads(data):
+        return data.decode()
+
+
+class Named(AsText):
+    def __init__(self, name):
+        self.name = name
+
+
+def test_a_custom_serializer_refuses_another_custom_serializers_value(make_shared):
+    as_json = make_shared(serializer=AsJson())
+    as_text = make_shared(serializer=AsText())
+    as_json.put("j", {"x": 1})
+    as_text.put("t", "plain")
+    assert as_text.get("j") is None and as_json.get("t") is None
+    assert as_text.get_many(["j"]) == {} and as_json.get_many(["t"]) == {}
+    assert as_text.get_stats()["rejected"] == 2 and as_json.get_stats()["rejected"] == 2
+    assert as_json.get("j") == {"x": 1} and as_text.get("t") == "plain"
+
+
+def test_a_custom_serializers_name_is_its_identity(make_shared):
+    v1, v2 = make_shared(serializer=Named("text-v1")), make_shared(serializer=Named("text-v2"))
+    also_v1 = make_shared(serializer=Named("text-v1"), signing_key=KEY)
+    v1.put("k", "one")
+    assert v2.get("k") is None and v2.get_stats()["rejected"] == 1
+    assert also_v1.get("k") is None  # signed and unsigned still refuse each other
+    assert make_shared(serializer=Named("text-v1")).get("k") == "one"
+    also_v1.put("s", "signed")
+    assert make_shared(serializer=Named("text-v1"), signing_key=KEY).get("s") == "signed"
+
+
+@pytest.mark.parametrize("name, error", [("", ValueError), ("a\x00b", ValueError),
+                                         ("x" * 256, ValueError), (b"bytes", TypeError)])
+def test_a_bad_serializer_name_is_refused(standalone, name, error):
+    serializer = Named(name) if isinstance(name, str) else Named("ok")
+    if not isinstance(name, str):
+        serializer.name = name
+    with pytest.raises(error):
+        SharedMooncake(standalone.url, serializer=serializer)
+
+
+@pytest.mark.parametrize("serializer, value, payload", [
+    ("pickle", {"a": (1, None)}, pickle.dumps({"a": (1, None)}, protocol=pickle.HIGHEST_PROTOCOL)),
+    ("json", {"a": [1, 2.5, None]}, b'{"a":[1,2.5,null]}'),
+    ("bytes", b"\x00raw", b"\x00raw"),
+])
+def test_built_in_values_keep_their_stored_layout(make_shared, raw, namespace, serializer, value,
+                                                  payload):
+    # Written by raw bytes in the layout of earlier releases: still read, and written alike.
+    header = {"pickle": b"P", "json": b"J", "bytes": b"B"}[serializer]
+    name = f"{namespace}s:old".encode()
+    raw.set(name, header + payload)
+    cache = make_shared(serializer=serializer)
+    assert cache.get("old") == value
+    cache.put("new", value)
+    assert raw.get(f"{namespace}s:new".encode()) == header + payload
+    signer = make_shared(serializer=serializer, signing_key=KEY)
+    tag = hmac.digest(KEY, len(name).to_bytes(4, "big") + name + header.lower() + payload, "sha256")
+    raw.set(name, header.lower() + tag + payload)
+    assert signer.get("old") == value

@@ -151,3 +151,74 @@ def test_a_server_key_decodes_to_the_plain_key(key):
     decoded = decode_name(namespace.prefix, namespace.key(key))
     assert decoded == key and decoded == plain_key(key)
     assert namespace.key(decoded) == namespace.key(key)
+
+
+@pytest.mark.parametrize("continuation", ["t:", "s(", "m(", "i(", "b(", "~(", "t:s:", "mx:"])
+def test_a_namespace_continuing_another_without_a_type_tag_is_not_inside_it(
+        make_shared, namespace, continuation):
+    mine = make_shared(namespace=namespace)
+    # Its keys start with namespace + one of [sibmt~] + one of [:(], but none is a real tag.
+    neighbour = make_shared(namespace=namespace + continuation)
+    mine.put_many({"a": 1, 2: 2})
+    neighbour.put_many({"n": "theirs", 7: "theirs"})
+
+    @neighbour.memoize(ttl=60)
+    def theirs(x):
+        return x
+
+    theirs(1)
+    assert len(mine) == 2 and mine.get_stats()["total_objects"] == 2
+    mine.clear()
+    assert len(mine) == 0
+    assert neighbour.get_many(["n", 7]) == {"n": "theirs", 7: "theirs"}
+    assert len(neighbour) == 3
+
+
+def test_ordinary_ints_keep_their_decimal_encoding():
+    assert encode_key(12345) == b"i:12345" and encode_key(-7) == b"i:-7"
+    assert Namespace("ns:").key(10**20) == b"ns:i:100000000000000000000"
+    assert encode_key((1, True)) == b"t(i:1,i:1)"
+
+
+@pytest.mark.parametrize("key", [10**5000, -(10**5000) - 3, (10**4301 + 17, "x")],
+                         ids=["huge", "huge-negative", "in-a-tuple"])
+def test_an_int_key_past_pythons_digit_limit_is_a_key(make_shared, key):
+    import sys
+
+    from mooncake.shared.keys import decode_name
+
+    from .near_procs import wait_trusted
+
+    space = Namespace("ns:")
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)  # only to compute what the encoding must be
+    try:
+        digits = str(key if type(key) is int else key[0]).encode()
+    finally:
+        sys.set_int_max_str_digits(limit)
+    name = space.key(key)
+    assert (b"i:" + digits) in name
+    decoded_back = decode_name(space.prefix, name) == key  # a bool: a huge int has no repr
+    assert decoded_back
+    cache = make_shared()
+    near = make_shared(near=10)
+    cache.put(key, "big")
+    wait_trusted(near)
+    assert cache.get(key) == "big" and (key in cache) is True
+    assert list(cache.get_many([key]).values()) == ["big"]
+    assert near.get(key) == "big" and near.get(key) == "big"
+    assert near.get_stats()["near_hits"] == 1
+    assert cache.pop(key) == "big" and len(cache) == 0
+
+
+def test_an_int_memoize_argument_past_pythons_digit_limit_is_named(shared):
+    calls = []
+
+    @shared.memoize(ttl=60)
+    def parity(n):
+        calls.append(n)
+        return n % 2
+
+    big = 3 ** 20000  # about 9,500 digits
+    assert parity(big) == 1 and parity(big) == 1 and parity(big + 1) == 0
+    assert len(calls) == 2

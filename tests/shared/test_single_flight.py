@@ -157,3 +157,22 @@ def test_the_lock_is_a_helper_key_removed_by_clear_and_not_counted(make_shared):
 def test_a_lease_must_be_positive(shared):
     with pytest.raises(ValueError):
         shared.memoize(lease=0)
+
+
+@pytest.mark.parametrize("lease", [1e17, 2**70, float("inf")])
+def test_a_lease_the_server_cannot_take_is_refused_at_decoration(shared, commands_sent, lease):
+    with pytest.raises(ValueError, match="lease"):
+        shared.memoize(lease=lease)
+    assert commands_sent() == 0
+
+
+def test_the_longest_lease_and_a_ttl_past_the_servers_clock_work(shared):
+    calls = []
+
+    @shared.memoize(ttl=1e17, lease=1e15)  # 10**18 ms: within what SET PX takes
+    def double(x):
+        calls.append(x)
+        return 2 * x
+
+    assert double(2) == 4 and double(2) == 4 and calls == [2]
+    assert shared.get_stats()["errors"] == 0

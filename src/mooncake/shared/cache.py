@@ -76,11 +76,12 @@ class SharedMooncake:
     ``redis.Redis`` or ``redis.cluster.RedisCluster`` instead, used as it is.
     ``namespace``: the prefix of every key (a non-empty str without ``{``/``}``);
     ``clear()`` and ``len()`` see only it. ``serializer``: "pickle", "json",
-    "bytes", or an object with ``dumps``/``loads``. ``signing_key``: bytes
-    (>= 16); every value then carries an HMAC-SHA256, and one that does not
-    verify is never decoded. ``fail_open``: on a server error, answer as an
-    empty cache that refuses writes instead of raising. ``monitor``: a
-    ``SimpleMonitor`` recording each remote operation.
+    "bytes", or an object with ``dumps``/``loads`` (and optionally a ``name``:
+    its identity in each value's header, see ``mooncake.shared.codec``).
+    ``signing_key``: bytes (>= 16); every value then carries an HMAC-SHA256,
+    and one that does not verify is never decoded. ``fail_open``: on a server
+    error, answer as an empty cache that refuses writes instead of raising.
+    ``monitor``: a ``SimpleMonitor`` recording each remote operation.
 
     ``near``: an int (the maxsize of a new SimpleMooncake) or a configured
     SimpleMooncake keeps a per-process near cache in front of the server, kept
@@ -90,9 +91,11 @@ class SharedMooncake:
     each near hit, so a read that starts after another process's write
     returned never sees the old value.
 
-    Construction PINGs the server: wrong credentials raise SharedCacheError;
-    so does an unreachable server, unless ``fail_open`` (the cache then
-    connects on a later call).
+    Construction PINGs the server: a configuration mistake (wrong
+    credentials, a database the server does not have) raises SharedCacheError,
+    ``fail_open`` or not; so does an unreachable server, unless ``fail_open``
+    (the cache then connects on a later call). A client that decodes
+    responses raises ValueError before anything is sent.
     """
 
     def __init__(self, url=None, *, client=None, namespace="mooncake:", serializer="pickle",
@@ -465,10 +468,11 @@ class SharedMooncake:
         """Remove every key of this namespace, helper keys included (SCAN +
         UNLINK on every master node; never FLUSHDB). O(n) in the namespace.
         With fail_open, a server error leaves what was not reached."""
-        self._perform("clear", self._clear, (self._namespace.everything,), None)
+        namespace = self._namespace
+        self._perform("clear", self._clear, (namespace.everything, namespace.is_own), None)
 
-    def _clear(self, pattern):
-        removed = self._store.unlink_matching(pattern)
+    def _clear(self, pattern, keep=None):
+        removed = self._store.unlink_matching(pattern, keep)
         return None, True, removed
 
     def __len__(self):
@@ -477,7 +481,7 @@ class SharedMooncake:
         return self._perform("len", self._len, (), 0)
 
     def _len(self):
-        n = self._store.count(self._namespace.entries)
+        n = self._store.count(self._namespace.entries, self._namespace.is_entry)
         return n, True, 0
 
     def cleanup_expired(self):
@@ -493,7 +497,7 @@ class SharedMooncake:
         ``flushes``, ``fills_discarded`` (remote reads not kept because an
         invalidation raced them) and ``reconnects`` (of the listener)."""
         try:
-            total = self._store.count(self._namespace.entries)
+            total = self._store.count(self._namespace.entries, self._namespace.is_entry)
         except SERVER_ERRORS:
             self._count("_errors")
             total = None
@@ -533,10 +537,18 @@ class SharedMooncake:
         releases the lock (a waiter then computes); one that dies blocks the
         others at most ``lease`` seconds; one that runs longer than ``lease``
         may see a second process compute too. With fail_open and the server
-        down, every process computes for itself."""
-        lease = _seconds(lease)
-        if not lease > 0:
-            raise ValueError(f"lease must be > 0, not {lease!r}")
+        down, every process computes for itself. A ``lease`` that is not in
+        ``0 < lease <= 1e15`` seconds raises ValueError here, at decoration."""
+        try:
+            seconds = _seconds(lease)
+        except OverflowError:  # an int too large for a float
+            seconds = math.inf
+        # The lock is SET PX <ms>: the server refuses an expiry past its millisecond
+        # clock, so a longer lease would make every call fail there.
+        if not 0 < seconds <= _LONGEST_TTL:
+            raise ValueError(f"lease must be > 0 and at most {_LONGEST_TTL:.0e} seconds "
+                             f"(the server's millisecond clock), not {lease!r}")
+        lease = seconds
         scheme = functools.partial(SharedMemoKeys, flight=SingleFlight(self, lease))
         return _memoize(self, ttl=ttl, key=key, key_scheme=scheme)
 
@@ -579,7 +591,9 @@ class SharedMooncake:
 
     def close(self):
         """Close the connections of a client made from a URL (a given client is
-        left open), and stop the near cache's listener (it is bypassed after)."""
+        left open), and stop the near cache's listener (it is bypassed after).
+        The cache stays usable: every operation opens new connections on its
+        next call, on a Cluster as on a standalone server."""
         if self._near is not None:
             self._near.close()
         self._connection.close()

@@ -1,11 +1,17 @@
 """How a value becomes the bytes stored on the server, and back.
 
-Stored layout: one header byte naming the serializer, then, when the cache
-has a ``signing_key``, a 32-byte HMAC-SHA256 tag, then the serialized value.
-The header is an ASCII letter so a value reads sensibly in ``valkey-cli``:
-``P`` pickle, ``J`` json, ``B`` bytes, ``C`` a custom serializer; lower case
-when signed. A reader refuses a value whose header is not its own, so a value
-written by another serializer (or unsigned, or signed) is never mis-decoded.
+Stored layout: a header naming the serializer, then, when the cache has a
+``signing_key``, a 32-byte HMAC-SHA256 tag, then the serialized value. The
+header starts with an ASCII letter so a value reads sensibly in
+``valkey-cli``: ``P`` pickle, ``J`` json, ``B`` bytes (one byte each), ``N``
+followed by a custom serializer's name and a NUL byte (``Nmyapp.Msgpack\0``);
+lower case when signed. A reader refuses a value whose header is not its own,
+so a value written by another serializer (or unsigned, or signed) is never
+mis-decoded. A custom serializer's name is its ``name`` attribute if it has
+one, else its class's module and qualified name (a module's own name): a name
+never holds NUL, so no header is the beginning of another. Values written with
+the header ``C`` (custom serializers of earlier releases, whose header did not
+say which) are refused.
 
 The tag covers the server key as well as header and payload: a signed value
 copied onto another key does not verify there. Without a signing key anyone
@@ -18,11 +24,14 @@ import hashlib
 import hmac
 import json
 import pickle
+import types
 
 #: Valkey's largest string (proto-max-bulk-len): refuse bigger values up front.
 MAX_VALUE_BYTES = 512 * 1024 * 1024
 _TAG_BYTES = hashlib.sha256().digest_size
 _MIN_SIGNING_KEY_BYTES = 16
+#: The longest custom serializer name (UTF-8 bytes): every value carries it.
+MAX_NAME_BYTES = 255
 
 
 class Rejected(Exception):
@@ -70,6 +79,29 @@ class _Bytes:
 _BUILT_IN = {"pickle": (_Pickle, b"P"), "json": (_Json, b"J"), "bytes": (_Bytes, b"B")}
 
 
+def serializer_name(serializer):
+    """The name identifying a custom serializer in its values' header, as bytes:
+    its ``name`` attribute (a str) if it has one, else its class's (or the
+    module's) qualified name. TypeError / ValueError for an unusable name."""
+    name = getattr(serializer, "name", None)
+    if name is None:
+        if isinstance(serializer, types.ModuleType):
+            name = serializer.__name__
+        else:
+            kind = serializer if isinstance(serializer, type) else type(serializer)
+            name = f"{kind.__module__}.{kind.__qualname__}"
+    if not isinstance(name, str):
+        raise TypeError(f"a serializer's name must be a str, not {type(name).__name__}")
+    try:
+        raw = name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"a serializer's name must be valid Unicode, not {name!r}") from None
+    if not raw or b"\x00" in raw or len(raw) > MAX_NAME_BYTES:
+        raise ValueError(f"a serializer's name must be 1 to {MAX_NAME_BYTES} bytes of UTF-8 "
+                         f"without NUL, not {name!r}")
+    return raw
+
+
 def check_signing_key(signing_key):
     """None, or bytes of at least 16 bytes (32 random bytes recommended)."""
     if signing_key is None:
@@ -84,7 +116,7 @@ def check_signing_key(signing_key):
 class ValueCodec:
     """Encodes values for one cache: its serializer, its header, its signing key."""
 
-    __slots__ = ("serializer", "header", "signing_key", "_dumps", "_loads")
+    __slots__ = ("serializer", "header", "signing_key", "_dumps", "_loads", "_skip")
 
     def __init__(self, serializer="pickle", signing_key=None):
         if isinstance(serializer, str):
@@ -94,12 +126,15 @@ class ValueCodec:
                     f"not {serializer!r}")
             serializer, header = _BUILT_IN[serializer]
         elif callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None)):
-            header = b"C"
+            header = b"N" + serializer_name(serializer) + b"\x00"
         else:
             raise TypeError("serializer must be 'pickle', 'json', 'bytes' or an object with dumps/loads")
         self.signing_key = check_signing_key(signing_key)
         self.serializer = serializer
-        self.header = header.lower() if self.signing_key is not None else header
+        if self.signing_key is not None:
+            header = header[:1].lower() + header[1:]
+        self.header = header
+        self._skip = len(header)  # where the tag, or the payload, starts
         self._dumps = serializer.dumps
         self._loads = serializer.loads
 
@@ -116,7 +151,7 @@ class ValueCodec:
             raise TypeError(f"cannot serialize {type(value).__name__} value: {exc}") from exc
         if type(payload) is not bytes and not isinstance(payload, (bytes, bytearray)):
             raise TypeError(f"the serializer's dumps returned {type(payload).__name__}, not bytes")
-        if len(payload) + 1 + _TAG_BYTES > MAX_VALUE_BYTES:
+        if len(payload) + self._skip + _TAG_BYTES > MAX_VALUE_BYTES:
             raise ValueError(f"the serialized value is {len(payload)} bytes: over the server's 512 MiB")
         if self.signing_key is None:
             return self.header + payload
@@ -139,13 +174,13 @@ class ValueCodec:
                     hits += 1
                     size += len(data)
             return found, hits, rejected, size
-        header, loads = self.header, self._loads
+        header, loads, skip = self.header, self._loads, self._skip
         for key, data in zip(keys, datas):
             if data is None:
                 continue
-            if data[:1] == header:
+            if data[:skip] == header:
                 try:
-                    found[key] = loads(data[1:])
+                    found[key] = loads(data[skip:])
                     hits += 1
                     size += len(data)
                     continue
@@ -166,15 +201,16 @@ class ValueCodec:
         """The value stored as ``data`` under ``name``; Rejected if the header is
         not ours, the tag does not verify (then ``loads`` is never called) or
         ``loads`` fails."""
-        if data[:1] != self.header:
-            raise Rejected(f"header {data[:1]!r}, expected {self.header!r}")
+        skip = self._skip
+        if data[:skip] != self.header:
+            raise Rejected(f"header {data[:skip]!r}, expected {self.header!r}")
         if self.signing_key is None:
             try:
-                return self._loads(data[1:])
+                return self._loads(data[skip:])
             except Exception as exc:
                 raise Rejected(f"{exc!r}") from exc
         else:
-            tag, payload = data[1:1 + _TAG_BYTES], data[1 + _TAG_BYTES:]
+            tag, payload = data[skip:skip + _TAG_BYTES], data[skip + _TAG_BYTES:]
             if not hmac.compare_digest(tag, self._tag(name, self.header + payload)):
                 raise Rejected("the signature does not verify")
         try:

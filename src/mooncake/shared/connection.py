@@ -6,6 +6,19 @@ first call after a server restart succeeds on a fresh connection instead of
 failing on the stale one)
 and, when the server turns out to be a Cluster node, a ``RedisCluster``.
 A given client is used as it is: its timeouts and retries are the user's.
+A client that decodes responses (``decode_responses=True``) is refused: values
+are bytes (a pickle, a signature) and must come back as bytes.
+
+A configuration mistake is reported at construction even with ``fail_open``:
+the server answered the handshake with a refusal (wrong credentials, an ACL
+that forbids the commands, a database number it does not have), or the URL
+names a database other than 0 on a Cluster. Only a server that cannot be
+reached may come back later by itself.
+
+``close()`` closes the sockets and keeps the client: the next command opens
+new ones, on a Cluster as on a standalone server (redis-py's own
+``RedisCluster.close()`` would forget the default node, after which some of
+its commands fail for good).
 
 Fork safety is redis-py's: its connection pools notice a changed pid and open
 new sockets in the child, so a child never shares its parent's connections.
@@ -16,7 +29,8 @@ import threading
 import redis
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
-from redis.exceptions import AuthenticationError
+from redis.exceptions import (AuthenticationError, AuthenticationWrongNumberOfArgsError,
+                              AuthorizationError, NoPermissionError, ResponseError)
 from redis.retry import Retry
 
 from .errors import SERVER_ERRORS, SharedCacheError
@@ -30,6 +44,33 @@ def _url_options():
     # hung server costs one socket timeout per call, not two.
     return dict(socket_timeout=DEFAULT_SOCKET_TIMEOUT, socket_connect_timeout=DEFAULT_SOCKET_TIMEOUT,
                 retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)))
+
+
+#: Error codes of refusals that pass by themselves (a script still running).
+_PASSING_REFUSALS = frozenset({"BUSY"})
+
+
+def _is_configuration_mistake(exc):
+    """True for a redis-py error no retry can cure: the server answered the
+    handshake or PING with a refusal, such as SELECT of a database it does not
+    have. Refusals that pass (a Cluster that is down, a server still loading)
+    have their own subclasses, except BUSY, recognised by its code."""
+    if isinstance(exc, (AuthenticationError, AuthorizationError, NoPermissionError,
+                        AuthenticationWrongNumberOfArgsError)):
+        return True
+    if type(exc) is not ResponseError:
+        return False
+    # redis-py >= 8 keeps the code; older versions leave it as the message's first word
+    code = getattr(exc, "status_code", None) or str(exc).split(" ", 1)[0]
+    return code not in _PASSING_REFUSALS
+
+
+def _check_not_decoding(client):
+    if client.get_encoder().decode_responses:
+        raise ValueError(
+            "the client decodes responses (decode_responses=True): the cache stores bytes "
+            "(a pickle, a signature) and must read them back as bytes; pass a client made "
+            "without decode_responses")
 
 
 def _is_cluster_node(client):
@@ -51,6 +92,8 @@ class Connection:
         if client is not None and not isinstance(client, (redis.Redis, RedisCluster)):
             raise TypeError(f"client must be a redis.Redis or a redis.cluster.RedisCluster, "
                             f"not {type(client).__name__}")
+        if client is not None:
+            _check_not_decoding(client)
         self._url = url
         self._lock = threading.Lock()
         self.client = client
@@ -61,9 +104,9 @@ class Connection:
             else:
                 self._ping(client)
         except SharedCacheError as exc:
-            # Wrong credentials are a mistake to report now, fail_open or not;
+            # A configuration mistake is to report now, fail_open or not;
             # an unreachable server may come back.
-            if not fail_open or isinstance(exc.__cause__, AuthenticationError):
+            if not fail_open or _is_configuration_mistake(exc.__cause__):
                 raise
 
     @staticmethod
@@ -84,6 +127,10 @@ class Connection:
             except ValueError as exc:
                 raise ValueError(f"not a usable redis URL: {exc}") from None
             try:
+                _check_not_decoding(client)
+            except ValueError as exc:
+                raise ValueError(f"not a usable redis URL: {exc}") from None
+            try:
                 client.ping()
                 cluster = _is_cluster_node(client)
             except SERVER_ERRORS as exc:
@@ -91,6 +138,10 @@ class Connection:
                 raise SharedCacheError(f"cannot reach the server: {exc}") from exc
             if cluster:
                 client.close()
+                database = client.get_connection_kwargs().get("db") or 0
+                if database != 0:
+                    raise ValueError(f"not a usable redis URL: it names database {database}, and a "
+                                     f"Cluster client uses only database 0")
                 try:
                     client = RedisCluster.from_url(self._url, **_url_options())
                 except SERVER_ERRORS as exc:
@@ -108,6 +159,14 @@ class Connection:
         return [node.redis_connection for node in client.get_primaries()]
 
     def close(self):
-        """Close the sockets of a client the cache made (a given client is the user's)."""
-        if self._url is not None and self.client is not None:
-            self.client.close()
+        """Close the sockets of a client the cache made (a given client is the
+        user's). The client stays usable: its next command opens new sockets."""
+        client = self.client
+        if self._url is None or client is None:
+            return
+        if not self.is_cluster:
+            client.close()  # disconnects the pool, which connects again on demand
+            return
+        for node in client.get_nodes():
+            if node.redis_connection is not None:
+                node.redis_connection.close()

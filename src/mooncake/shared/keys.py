@@ -9,10 +9,16 @@ Python are one key (``True`` is ``1``):
     memoize results            m:<module.qualname>:<digest>   (see memo_keys)
     helper keys (locks, ...)   ~:<kind>:...                   (never counted as entries)
 
-clear() and len() match the namespace followed by one of these tags, so a
-namespace that merely begins with another (``app:`` and ``app:users:``) is not
-touched by the other's clear(). Namespaces are plain prefixes, though: one
-that continues another with a tag (``app:`` and ``app:s:``) lies inside it.
+clear() and len() see exactly the namespace followed by one of these six
+tags, so a namespace that merely begins with another (``app:`` and
+``app:users:``, ``app:t:``, ``app:s(``) is not touched by the other's clear().
+SCAN's glob cannot say "one of these two-byte tags", so the scan pattern is a
+little wider and ``Namespace.is_entry``/``is_own`` keep only the real tags.
+Namespaces are plain prefixes, though: one that continues another with a real
+tag (``app:`` and ``app:s:``) lies inside it (``app:s:``'s key ``"x"`` is
+``app:``'s key ``"s:x"``). Refusing such namespaces at construction is not
+possible (a cache does not know the other namespaces on the server), and
+refusing every namespace holding a tag would refuse ``users:``.
 
 Implementation note: inside str and bytes the characters ``% { } ( ) ,`` are
 written ``%XX``. That keeps tuples parseable (so the encoding is injective),
@@ -30,6 +36,10 @@ _GLOB_SPECIAL = re.compile(rb"([*?\[\]\\])")
 HELPER_MARK = b"~:"
 #: Memoized results start with this after the namespace.
 MEMO_MARK = b"m:"
+#: What may follow the namespace in a cache entry's server key (see the table above).
+ENTRY_TAGS = frozenset((b"s:", b"i:", b"b:", b"t(", MEMO_MARK))
+#: ... and in any key of the namespace, helper keys included.
+OWN_TAGS = ENTRY_TAGS | {HELPER_MARK}
 
 
 def _escape_match(match):
@@ -41,6 +51,50 @@ def escape(raw):
     if _ESCAPED.search(raw) is None:
         return raw
     return _ESCAPED.sub(_escape_match, raw)
+
+
+# Python refuses to convert an int of more than sys.get_int_max_str_digits()
+# digits (4300 by default, never less than 640) to or from decimal. Such ints
+# are valid keys, and every process must encode them alike whatever its limit,
+# so past that limit the digits are made in pieces of at most _PIECE_DIGITS.
+_PIECE_DIGITS = 600
+_PIECE_BITS = 1990  # 2**1990 < 10**600: an int this small has at most 600 digits
+
+
+def _padded_digits(n, width):
+    """The decimal digits of ``n >= 0``, zero-padded to ``width``."""
+    if n.bit_length() <= _PIECE_BITS:
+        return b"%0*d" % (width, n)
+    low_digits = int(n.bit_length() * 0.30102999566398) // 2  # half of n's digits, about
+    high, low = divmod(n, 10 ** low_digits)
+    return _padded_digits(high, max(width - low_digits, 0)) + _padded_digits(low, low_digits)
+
+
+def int_digits(n):
+    """``b"%d" % n`` (an int's decimal digits, as ``str(n)``), for ints of any size."""
+    try:
+        return b"%d" % n
+    except ValueError:  # past the interpreter's int-to-str limit
+        return b"-" + _padded_digits(-n, 0) if n < 0 else _padded_digits(n, 0)
+
+
+def _parse_digits(digits):
+    if len(digits) <= _PIECE_DIGITS:
+        return int(digits)
+    half = len(digits) // 2
+    return _parse_digits(digits[:half]) * 10 ** (len(digits) - half) + _parse_digits(digits[half:])
+
+
+def parse_int(body):
+    """The int whose decimal digits ``int_digits`` made (any size); ValueError if it is not one."""
+    try:
+        return int(body)
+    except ValueError:
+        digits = body[1:] if body[:1] == b"-" else body
+        if not digits.isdigit():  # ASCII digits only, no sign, space or "_" inside
+            raise
+    value = _parse_digits(digits)
+    return -value if digits is not body else value
 
 
 def glob_escape(raw):
@@ -59,7 +113,7 @@ def encode_key(key):
     if kind is str:
         return b"s:" + escape(key.encode("utf-8", "surrogatepass"))
     if kind is int or kind is bool:
-        return b"i:" + int.__repr__(key).encode()
+        return b"i:" + int_digits(int.__index__(key))
     if kind is bytes:
         return b"b:" + escape(key)
     if kind is tuple:
@@ -68,7 +122,7 @@ def encode_key(key):
     if isinstance(key, str):
         return b"s:" + escape(str.encode(key, "utf-8", "surrogatepass"))
     if isinstance(key, int):
-        return b"i:" + int.__repr__(key).encode()
+        return b"i:" + int_digits(int.__index__(key))
     if isinstance(key, bytes):
         return b"b:" + escape(bytes(memoryview(key)))
     if isinstance(key, tuple):
@@ -110,19 +164,32 @@ class MemoKey:
 class Namespace:
     """Server keys and SCAN patterns of one namespace."""
 
-    __slots__ = ("prefix", "everything", "entries", "helpers", "_str_prefix", "_int_prefix")
+    __slots__ = ("prefix", "everything", "entries", "helpers", "_str_prefix", "_int_prefix",
+                 "_tag_start", "_tag_end")
 
     def __init__(self, namespace):
         self.prefix = check_namespace(namespace)
         self._str_prefix = self.prefix + b"s:"
         self._int_prefix = self.prefix + b"i:"
+        self._tag_start = len(self.prefix)
+        self._tag_end = self._tag_start + 2
         quoted = glob_escape(self.prefix)
-        #: every key of the namespace: what clear() removes
+        #: SCAN pattern of every key of the namespace (what clear() removes), and
+        #: of a few that are not: keep only those ``is_own`` accepts
         self.everything = quoted + b"[sibmt~][:(]*"
-        #: the cache entries (not helper keys): what len() counts
+        #: SCAN pattern of the cache entries (what len() counts): filter with ``is_entry``
         self.entries = quoted + b"[sibmt][:(]*"
         #: helper keys only
         self.helpers = quoted + HELPER_MARK + b"*"
+
+    def is_own(self, name):
+        """True if the server key ``name`` (matching ``everything``) is one of
+        ours: the namespace followed by a real tag, not another namespace's key."""
+        return name[self._tag_start:self._tag_end] in OWN_TAGS
+
+    def is_entry(self, name):
+        """True if the server key ``name`` (matching ``entries``) is an entry of ours."""
+        return name[self._tag_start:self._tag_end] in ENTRY_TAGS
 
     def helper_key(self, kind, key):
         """A helper key (``kind``: bytes such as b"lock") for a cache key: inside
@@ -138,7 +205,10 @@ class Namespace:
             if _ESCAPED.search(raw) is None:
                 return self._str_prefix + raw
         elif kind is int:
-            return self._int_prefix + b"%d" % key
+            try:
+                return self._int_prefix + b"%d" % key
+            except ValueError:
+                return self._int_prefix + int_digits(key)
         elif kind is MemoKey:
             return key.name
         return self.prefix + encode_key(key)
@@ -201,7 +271,7 @@ def _decode_item(raw, pos):
     if tag == b"s:":
         return _unescape(body).decode("utf-8", "surrogatepass"), end
     if tag == b"i:":
-        return int(body), end
+        return parse_int(body), end
     if tag == b"b:":
         return _unescape(body), end
     raise ValueError("not an encoded key")

@@ -12,7 +12,7 @@ every process. Arguments equal in Python get one key, as in-process:
 import hashlib
 import math
 
-from .keys import escape
+from .keys import escape, int_digits
 
 
 def canonical(value):
@@ -22,7 +22,7 @@ def canonical(value):
     if value is None:
         return b"n"
     if isinstance(value, (int, bool)):
-        return b"i:" + int.__repr__(value).encode()
+        return b"i:" + int_digits(int.__index__(value))
     if isinstance(value, float):
         if math.isfinite(value) and value.is_integer():
             return b"i:" + int.__repr__(int(value)).encode()  # 1.0 == 1

@@ -70,8 +70,8 @@ class NearStore(Store):
         finally:
             self.near.drop_many(names)
 
-    def unlink_matching(self, pattern):
+    def unlink_matching(self, pattern, keep=None):
         try:
-            return super().unlink_matching(pattern)
+            return super().unlink_matching(pattern, keep)
         finally:
             self.near.flush()

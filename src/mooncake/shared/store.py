@@ -86,20 +86,22 @@ class Store:
     def delete_many(self, names):
         return self._client().delete(*names)
 
-    def scan(self, pattern):
-        """Every key matching ``pattern`` on every master node."""
+    def scan(self, pattern, keep=None):
+        """Every key matching ``pattern`` on every master node (and, if given,
+        for which ``keep(name)`` is true: a glob cannot say everything)."""
         for node in self.connection.primaries():
-            yield from node.scan_iter(match=pattern, count=_SCAN_BATCH)
+            names = node.scan_iter(match=pattern, count=_SCAN_BATCH)
+            yield from names if keep is None else filter(keep, names)
 
-    def count(self, pattern):
-        return sum(1 for _ in self.scan(pattern))
+    def count(self, pattern, keep=None):
+        return sum(1 for _ in self.scan(pattern, keep))
 
-    def unlink_matching(self, pattern):
-        """UNLINK every key matching ``pattern``, a batch at a time; the count removed."""
+    def unlink_matching(self, pattern, keep=None):
+        """UNLINK every key ``scan`` yields, a batch at a time; the count removed."""
         removed = 0
         client = self._client()
         batch = []
-        for name in self.scan(pattern):
+        for name in self.scan(pattern, keep):
             batch.append(name)
             if len(batch) == _SCAN_BATCH:
                 removed += client.unlink(*batch)
