@@ -9,6 +9,7 @@ would give; count it and, with a monitor, record it.
 
 import functools
 import math
+import os
 import threading
 import time
 
@@ -24,7 +25,7 @@ from .memo_keys import SharedMemoKeys
 from .near import NearCache
 from .near_store import NearStore
 from .single_flight import SingleFlight, Waiters
-from .store import Store
+from .store import Store, receipt_name
 
 _MISSING = object()
 
@@ -214,7 +215,7 @@ class SharedMooncake:
         return True, True, len(data)
 
     def _remove_for_put(self, name):
-        self._store.delete(name)
+        self._store.remove(name)
         self._count("_puts")
         return True, True, 0
 
@@ -298,8 +299,12 @@ class SharedMooncake:
         name = self._namespace.key(key)
         return self._perform("delete", self._delete, (name,), False)
 
+    def _receipt(self, name):
+        """A receipt name for one call that removes ``name`` (see store.receipt_name)."""
+        return receipt_name(self._namespace.prefix, name, os.urandom(8).hex().encode())
+
     def _delete(self, name):
-        removed = self._store.delete(name)
+        removed = self._store.delete(name, self._receipt(name))
         if removed:
             self._count("_deletes")
         return removed, removed, 0
@@ -323,7 +328,7 @@ class SharedMooncake:
         return value
 
     def _pop(self, name):
-        data = self._store.get_and_delete(name)
+        data = self._store.get_and_delete(name, self._receipt(name))
         if data is not None:
             self._count("_deletes")
         value = self._decode(name, data)
@@ -363,7 +368,7 @@ class SharedMooncake:
 
     def _touch(self, name, seconds):
         if seconds <= 0:
-            found = self._store.delete(name)
+            found = self._store.delete(name, self._receipt(name))
         else:
             found = self._store.expire(name, _ttl_ms(seconds))
         return found, found, 0
@@ -541,8 +546,10 @@ class SharedMooncake:
         return _memoize(self, ttl=ttl, key=key, key_scheme=scheme)
 
     def _acquire(self, lock, token, ms):
-        """Take a single-flight lock; with fail_open a server error says "compute it yourself"."""
-        return self._perform("lock", lambda: (self._store.acquire(lock, token, ms), True, 0), (), True)
+        """Take a single-flight lock: None if taken (or it already held ``token``),
+        else the holder's token; with fail_open a server error says "compute it yourself"."""
+        holder = self._perform("lock", lambda: (self._store.acquire(lock, token, ms), True, 0), (), None)
+        return None if holder == token else holder
 
     def _release(self, lock, token):
         self._perform("unlock", lambda: (self._store.release(lock, token), True, 0), (), None)

@@ -1,15 +1,17 @@
 """Single flight across processes for a shared memoize: a lease lock per result.
 
 When a process's in-process leader misses a memoized result, it tries to take
-the result's lock key (``SET lock token NX PX lease``, a helper key inside the
-namespace). The one that gets it reads the result once more (another process
-may have just finished), computes, stores the result and releases the lock
-with a compare-and-delete (a Lua script: only its own token is deleted, never
-a later holder's after its lease ran out). The others wait: woken when the
-lock or the result key changes (the near cache's tracking push, when there is
-one) or by a bounded polling fallback, then read the result, or take the lock
-themselves if the leader failed or died. A dead leader's lock expires with
-its lease, so no waiter waits longer than the lease (plus one poll).
+the result's lock key (``SET lock token NX PX lease GET``, a helper key inside
+the namespace; GET answers the holder's token, so a call whose reply was lost
+and resent knows the lock it took as its own). The one that gets it reads the
+result once more (another process may have just finished), computes, stores
+the result and releases the lock with a compare-and-delete (a Lua script: only
+its own token is deleted, never a later holder's after its lease ran out). The
+others wait: woken when the lock or the result key changes (the near cache's
+tracking push, when there is one) or by a bounded polling fallback, then read
+the result, or take the lock themselves if the leader failed or died. A dead
+leader's lock expires with its lease, so no waiter waits longer than the lease
+(plus one poll).
 """
 
 import os
@@ -83,8 +85,8 @@ class SingleFlight:
             watched = (lock, name)
             event = waiters.add(watched)
             try:
-                acquired = cache._acquire(lock, token, self._lease_ms)
-                if not acquired:
+                holder = cache._acquire(lock, token, self._lease_ms)
+                if holder is not None:
                     value = cache.get(key, _MISSING)
                     if value is not _MISSING:
                         return value
