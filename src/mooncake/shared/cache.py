@@ -536,7 +536,8 @@ class SharedMooncake:
         computes and the others wait for it (woken by the near cache's
         invalidation push, else by polling) and read it. A leader that raises
         releases the lock (a waiter then computes); one that dies blocks the
-        others at most ``lease`` seconds; one that runs longer than ``lease``
+        others at most ``lease`` seconds, and so does a lock without an expiry
+        (a waiter that saw it a whole lease takes it over); one that runs longer than ``lease``
         may see a second process compute too. With fail_open and the server
         down, every process computes for itself."""
         lease = _seconds(lease)
@@ -554,8 +555,15 @@ class SharedMooncake:
     def _release(self, lock, token):
         self._perform("unlock", lambda: (self._store.release(lock, token), True, 0), (), None)
 
-    def _lock_held(self, lock):
-        return self._perform("lock", lambda: (self._store.exists(lock), True, 0), (), False)
+    def _lock_holder(self, lock):
+        """The lock's token, None if free (or, with fail_open, unknown)."""
+        return self._perform("lock", lambda: (self._store.lock_holder(lock), True, 0), (), None)
+
+    def _take_over(self, lock, holder, token, ms):
+        """Replace a lock ``holder`` kept past its lease; True if ``token`` now holds
+        it (with fail_open, a server error says "compute it yourself")."""
+        return self._perform("lock", lambda: (self._store.take_over(lock, holder, token, ms), True, 0),
+                             (), True)
 
     def _memo_key(self, label, digest):
         return self._namespace.memo_key(label, digest)

@@ -24,6 +24,7 @@ second run tell:
     pop                    script: GET + RENAME to receipt  the receipt holds the value
     memoize lock           SET NX PX GET                    answers the holder: our token is ours
     memoize unlock         script: compare-and-delete       safe (answer unused)
+    memoize lock's holder  GET                              read: safe
     memoize take-over      script: compare-and-set          our token already there: ours
 
 A receipt is a helper key in the same slot as the key (``receipt_name``),
@@ -35,7 +36,7 @@ so its resend is a fresh attempt, the same as one call made at that time.
 
 import hashlib
 
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from .keys import HELPER_MARK
 
@@ -43,6 +44,10 @@ _SCAN_BATCH = 1000
 
 #: How long a receipt outlives the call (ms): longer than any resend takes.
 RECEIPT_MS = 60_000
+
+#: The holder of a lock key that is not a string (nobody's token): a value no
+#: token can equal, so a waiter sees the same holder until it takes it over.
+FOREIGN_HOLDER = b"\x00not a string"
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -78,6 +83,31 @@ return data
 """
 
 
+# Replace a lock still held by ARGV[1] (the holder a waiter saw for a whole lease)
+# with ARGV[2] for ARGV[3] ms. ARGV[4]: FOREIGN_HOLDER. 1 if the lock is now ARGV[2].
+_TAKE_OVER = """
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local current = false
+if kind == 'string' then
+    current = redis.call('GET', KEYS[1])
+elseif kind ~= 'none' then
+    current = ARGV[4]
+end
+if current == ARGV[2] then
+    return 1
+end
+if current == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+    return 1
+end
+return 0
+"""
+
+
+def _wrong_type(exc):
+    return str(exc).startswith("WRONGTYPE")
+
+
 class _Script:
     """A Lua script sent by its SHA1 (EVALSHA), and whole once if the server lacks it."""
 
@@ -96,6 +126,7 @@ class _Script:
 
 _DELETE_SCRIPT = _Script(_DELETE)
 _POP_SCRIPT = _Script(_POP)
+_TAKE_OVER_SCRIPT = _Script(_TAKE_OVER)
 
 
 def receipt_name(prefix, name, token):
@@ -135,7 +166,27 @@ class Store:
         """SET NX PX GET: None if ``name`` was free and now holds ``token`` for
         ``ms``, else the holder's token (our own ``token`` if a lost reply's
         resend finds the lock this call took)."""
-        return self._client().set(name, token, nx=True, px=ms, get=True)
+        try:
+            return self._client().set(name, token, nx=True, px=ms, get=True)
+        except ResponseError as exc:
+            if _wrong_type(exc):
+                return FOREIGN_HOLDER
+            raise
+
+    def lock_holder(self, name):
+        """The token in lock ``name`` (None if free, FOREIGN_HOLDER if not a string)."""
+        try:
+            return self._client().get(name)
+        except ResponseError as exc:
+            if _wrong_type(exc):
+                return FOREIGN_HOLDER
+            raise
+
+    def take_over(self, name, holder, token, ms):
+        """Put ``token`` in lock ``name`` for ``ms`` if it still holds ``holder``;
+        True if it now holds ``token``."""
+        args = (holder, token, ms, FOREIGN_HOLDER)
+        return _TAKE_OVER_SCRIPT(self._client(), (name,), args) == 1
 
     def release(self, name, token):
         """Delete ``name`` only if it still holds ``token`` (one Lua script: atomic)."""
