@@ -392,3 +392,34 @@ def test_the_listener_authenticates_like_the_cache(protected):
         writer.clear()
         reader.close()
         writer.close()
+
+
+def test_a_near_engine_serves_one_cache_only(make_shared, namespace):
+    """Near entries are keyed by the plain key, without the namespace: an engine
+    shared by two namespaces would serve one's value to the other."""
+    engine = mooncake.SimpleMooncake(100)
+    first = make_shared(near=engine)
+    with pytest.raises(ValueError, match="already the near cache"):
+        make_shared(near=engine, namespace=namespace + "other:")
+    with pytest.raises(ValueError, match="already the near cache"):
+        make_shared(near=engine)  # the same namespace too: one owner, one listener
+    # Refused before anything is sent: an unreachable server's error never comes.
+    with pytest.raises(ValueError, match="already the near cache"):
+        SharedMooncake("redis://127.0.0.1:1/0", near=engine, fail_open=True)
+    first.close()
+    second = make_shared(near=engine)  # closed: the engine is free again
+    assert second._near.engine is engine
+
+
+def test_a_near_engine_that_holds_entries_is_refused(make_shared, raw):
+    """Nothing would ever invalidate entries put there before the cache attached."""
+    engine = mooncake.SimpleMooncake(100)
+    engine.put("k", "not from the server")
+    with pytest.raises(ValueError, match="empty"):
+        make_shared(near=engine)
+    assert engine.get("k") == "not from the server"  # left as it was
+    engine.delete("k")
+    cache = make_shared(near=engine)
+    wait_trusted(cache)
+    assert cache.get("k", "absent") == "absent"
+

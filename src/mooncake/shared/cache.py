@@ -22,7 +22,7 @@ from .connection import DEFAULT_SOCKET_TIMEOUT, Connection
 from .errors import SERVER_ERRORS, SharedCacheError
 from .keys import MemoKey, Namespace, plain_key
 from .memo_keys import SharedMemoKeys
-from .near import NearCache
+from .near import NearCache, check_engine
 from .near_store import NearStore
 from .single_flight import SingleFlight, Waiters
 from .store import Store, receipt_name
@@ -61,6 +61,7 @@ def _near_engine(near):
         if near <= 0:
             raise ValueError(f"near must be > 0, not {near}")
         return engines.SimpleMooncake(near)
+    check_engine(near)
     return near
 
 
@@ -84,12 +85,13 @@ class SharedMooncake:
     ``SimpleMonitor`` recording each remote operation.
 
     ``near``: an int (the maxsize of a new SimpleMooncake) or a configured
-    SimpleMooncake keeps a per-process near cache in front of the server, kept
-    coherent by server-assisted invalidation (see ``mooncake.shared.near``);
-    a near entry lives at most ``near_ttl`` seconds and never longer than the
-    server's. ``strict``: apply the invalidations already received before
-    each near hit, so a read that starts after another process's write
-    returned never sees the old value.
+    SimpleMooncake (empty, and no other cache's: ValueError otherwise) keeps a
+    per-process near cache in front of the server, kept coherent by
+    server-assisted invalidation (see ``mooncake.shared.near``); a near entry
+    lives at most ``near_ttl`` seconds and never longer than the server's.
+    ``strict``: apply the invalidations already received before each near hit,
+    so a read that starts after another process's write returned never sees
+    the old value.
 
     Construction PINGs the server: wrong credentials raise SharedCacheError;
     so does an unreachable server, unless ``fail_open`` (the cache then
@@ -125,8 +127,12 @@ class SharedMooncake:
             self._store = Store(self._connection)
         else:
             timeout = DEFAULT_SOCKET_TIMEOUT
-            self._near = NearCache(engine, self._connection, self._namespace.prefix, near_seconds,
-                                   strict, self._count, timeout)
+            try:
+                self._near = NearCache(engine, self._connection, self._namespace.prefix, near_seconds,
+                                       strict, self._count, timeout)
+            except ValueError:  # another cache took the engine since _near_engine checked it
+                self._connection.close()
+                raise
             self._store = NearStore(self._connection, self._near)
             self._near._wake_events.append(self._waiters.wake)
             front = engines.near_front()(engine.get, self._near.drain, self._near_get, _MISSING, MemoKey, strict)
