@@ -423,3 +423,23 @@ def test_a_near_engine_that_holds_entries_is_refused(make_shared, raw):
     wait_trusted(cache)
     assert cache.get("k", "absent") == "absent"
 
+
+def _sized(value):
+    if isinstance(value, dict):
+        raise TypeError("no size for a dict")
+    return 1
+
+
+def test_a_near_engine_that_refuses_a_value_does_not_fail_the_read(make_shared):
+    engine = mooncake.SimpleMooncake(maxmemory=1000, getsizeof=_sized)
+    reader, writer = make_shared(near=engine), make_shared()
+    wait_trusted(reader)
+    settled_put(reader, writer, "d", {"x": 1})
+    settled_put(reader, writer, "s", "fits")
+    assert reader.get("d") == {"x": 1}  # the server answered: its value
+    assert reader.get_many(["d", "s"]) == {"d": {"x": 1}, "s": "fits"}
+    assert reader.get("s") == "fits"
+    stats = reader.get_stats()
+    assert stats["fills_failed"] == 2
+    assert (stats["remote_hits"], stats["near_hits"]) == (3, 1)
+    assert "d" not in engine and engine.get("s") == "fits"

@@ -120,7 +120,7 @@ class SharedMooncake:
         self._hits = self._misses = self._puts = self._deletes = 0
         self._errors = self._rejected = 0
         self._remote_hits = self._invalidations = self._flushes = 0
-        self._fills_discarded = self._reconnects = 0
+        self._fills_discarded = self._fills_failed = self._reconnects = 0
         self._waiters = Waiters()
         self._connection = Connection(url, client, fail_open=fail_open)
         if engine is None:
@@ -502,7 +502,8 @@ class SharedMooncake:
         With a near cache also ``near_hits`` and ``remote_hits`` (both count
         in ``hits``), ``invalidations`` (names dropped on the server's word),
         ``flushes``, ``fills_discarded`` (remote reads not kept because an
-        invalidation raced them) and ``reconnects`` (of the listener)."""
+        invalidation raced them), ``fills_failed`` (values the near engine
+        refused: its ``getsizeof`` raised) and ``reconnects`` (of the listener)."""
         try:
             total = self._store.count(self._namespace.entries)
         except SERVER_ERRORS:
@@ -525,7 +526,8 @@ class SharedMooncake:
             if self._near is not None:
                 stats.update(near_hits=near_hits, remote_hits=self._remote_hits,
                              invalidations=self._invalidations, flushes=self._flushes,
-                             fills_discarded=self._fills_discarded, reconnects=self._reconnects)
+                             fills_discarded=self._fills_discarded, fills_failed=self._fills_failed,
+                             reconnects=self._reconnects)
             return stats
 
     # -- memoize ----------------------------------------------------------

@@ -148,7 +148,10 @@ class NearCache:
 
     def fill(self, name, value, token, seconds):
         """Keep ``value`` for ``seconds`` (capped at near_ttl) unless an invalidation
-        of ``name`` or a flush came after ``token`` was taken; False if discarded."""
+        of ``name`` or a flush came after ``token`` was taken; False if discarded,
+        or if the engine refused the value (its ``getsizeof`` raised: counted
+        in ``fills_failed``; the near cache is an optimisation, the read that
+        brought the value still returns it)."""
         if token is None:
             return False
         seconds = min(seconds, self.near_ttl)
@@ -159,6 +162,7 @@ class NearCache:
             self._count("_fills_discarded")
             self._lose(ListenerLost("a key lives on a master without a listener"))
             return False
+        failed = False
         with self._lock:
             if (not self._trusted or token[0] != self._generation
                     or token[1] != self._stripes[hash(key) & (_STRIPES - 1)]):
@@ -166,9 +170,15 @@ class NearCache:
             else:
                 discarded = False
                 if seconds > 0 and key is not None:
-                    self.engine.put(key, value, seconds)
+                    try:
+                        self.engine.put(key, value, seconds)
+                    except Exception:
+                        failed = True
         if discarded:
             self._count("_fills_discarded")
+            return False
+        if failed:
+            self._count("_fills_failed")
             return False
         return True
 
