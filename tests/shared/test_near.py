@@ -392,3 +392,54 @@ def test_the_listener_authenticates_like_the_cache(protected):
         writer.clear()
         reader.close()
         writer.close()
+
+
+def test_a_near_engine_serves_one_cache_only(make_shared, namespace):
+    """Near entries are keyed by the plain key, without the namespace: an engine
+    shared by two namespaces would serve one's value to the other."""
+    engine = mooncake.SimpleMooncake(100)
+    first = make_shared(near=engine)
+    with pytest.raises(ValueError, match="already the near cache"):
+        make_shared(near=engine, namespace=namespace + "other:")
+    with pytest.raises(ValueError, match="already the near cache"):
+        make_shared(near=engine)  # the same namespace too: one owner, one listener
+    # Refused before anything is sent: an unreachable server's error never comes.
+    with pytest.raises(ValueError, match="already the near cache"):
+        SharedMooncake("redis://127.0.0.1:1/0", near=engine, fail_open=True)
+    first.close()
+    second = make_shared(near=engine)  # closed: the engine is free again
+    assert second._near.engine is engine
+
+
+def test_a_near_engine_that_holds_entries_is_refused(make_shared, raw):
+    """Nothing would ever invalidate entries put there before the cache attached."""
+    engine = mooncake.SimpleMooncake(100)
+    engine.put("k", "not from the server")
+    with pytest.raises(ValueError, match="empty"):
+        make_shared(near=engine)
+    assert engine.get("k") == "not from the server"  # left as it was
+    engine.delete("k")
+    cache = make_shared(near=engine)
+    wait_trusted(cache)
+    assert cache.get("k", "absent") == "absent"
+
+
+def _sized(value):
+    if isinstance(value, dict):
+        raise TypeError("no size for a dict")
+    return 1
+
+
+def test_a_near_engine_that_refuses_a_value_does_not_fail_the_read(make_shared):
+    engine = mooncake.SimpleMooncake(maxmemory=1000, getsizeof=_sized)
+    reader, writer = make_shared(near=engine), make_shared()
+    wait_trusted(reader)
+    settled_put(reader, writer, "d", {"x": 1})
+    settled_put(reader, writer, "s", "fits")
+    assert reader.get("d") == {"x": 1}  # the server answered: its value
+    assert reader.get_many(["d", "s"]) == {"d": {"x": 1}, "s": "fits"}
+    assert reader.get("s") == "fits"
+    stats = reader.get_stats()
+    assert stats["fills_failed"] == 2
+    assert (stats["remote_hits"], stats["near_hits"]) == (3, 1)
+    assert "d" not in engine and engine.get("s") == "fits"

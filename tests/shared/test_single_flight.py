@@ -8,6 +8,8 @@ import time
 import pytest
 
 from mooncake.shared import SharedMooncake
+from mooncake.shared.memo_keys import SharedMemoKeys
+from mooncake.shared.single_flight import SingleFlight
 
 from .flight_procs import call_once
 
@@ -84,12 +86,12 @@ def test_a_dead_leader_blocks_the_others_no_longer_than_its_lease(server, namesp
         SharedMooncake(server.url, namespace=namespace).clear()
 
 
-def _twin(make_shared, near, body):
+def _twin(make_shared, near, body, lease=10):
     """A memoized ``work`` on a cache of its own: the same function name, so the
     same result key as any twin, but its own in-process single flight."""
     cache = make_shared(near=near)
 
-    @cache.memoize(ttl=60, lease=10)
+    @cache.memoize(ttl=60, lease=lease)
     def work(x):
         return body(x)
 
@@ -176,3 +178,62 @@ def test_the_longest_lease_and_a_ttl_past_the_servers_clock_work(shared):
 
     assert double(2) == 4 and double(2) == 4 and calls == [2]
     assert shared.get_stats()["errors"] == 0
+
+
+def _lock_of(cache, func, args, lease):
+    name = SharedMemoKeys(cache, func, None, False).make(args, {}).name
+    return SingleFlight(cache, lease).lock_name(name)
+
+
+def _forge(raw, lock, kind):
+    """A lock key no lease will ever free."""
+    if kind == "no expiry":
+        raw.set(lock, b"someone else")  # another client's SET without PX
+    elif kind == "persisted":
+        raw.set(lock, b"a dead leader", px=60_000)
+        raw.persist(lock)
+    else:  # not even a string
+        raw.hset(lock, "field", "value")
+
+
+@pytest.mark.parametrize("kind", ["no expiry", "persisted", "a hash"])
+def test_a_lock_that_never_expires_blocks_a_waiter_no_longer_than_the_lease(make_shared, raw, kind):
+    cache = make_shared()
+    calls = []
+
+    @cache.memoize(ttl=60, lease=1)
+    def work(x):
+        calls.append(x)
+        return x + 1
+
+    lock = _lock_of(cache, work, (1,), 1)
+    _forge(raw, lock, kind)
+    outcome = []
+    caller = threading.Thread(target=lambda: outcome.append(work(1)), daemon=True)
+    caller.start()
+    caller.join(30)  # a hang guard: without the fix the waiter never computes
+    assert not caller.is_alive(), "the waiter is blocked for ever"
+    assert outcome == [2] and calls == [1]
+    assert raw.exists(lock) == 0  # replaced by the waiter's own lock, then released
+
+
+def test_of_two_waiters_on_a_lock_that_never_expires_one_computes(make_shared, raw):
+    calls = []
+
+    def body(x):
+        calls.append(x)
+        return x * 3
+
+    first, second = _twin(make_shared, None, body, lease=2), _twin(make_shared, None, body, lease=2)
+    lock = _lock_of(make_shared(), first, (5,), 2)
+    _forge(raw, lock, "no expiry")
+    outcomes = []
+    callers = [threading.Thread(target=lambda f=f: outcomes.append(f(5)), daemon=True)
+               for f in (first, second)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(30)
+    assert not any(caller.is_alive() for caller in callers), "a waiter is blocked for ever"
+    assert outcomes == [15, 15]
+    assert calls == [5]  # one took the lock over; the other waited for it

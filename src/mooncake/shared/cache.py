@@ -9,6 +9,7 @@ would give; count it and, with a monitor, record it.
 
 import functools
 import math
+import os
 import threading
 import time
 
@@ -21,10 +22,10 @@ from .connection import DEFAULT_SOCKET_TIMEOUT, Connection
 from .errors import SERVER_ERRORS, SharedCacheError
 from .keys import MemoKey, Namespace, plain_key
 from .memo_keys import SharedMemoKeys
-from .near import NearCache
+from .near import NearCache, check_engine
 from .near_store import NearStore
 from .single_flight import SingleFlight, Waiters
-from .store import Store
+from .store import Store, receipt_name
 
 _MISSING = object()
 
@@ -60,6 +61,7 @@ def _near_engine(near):
         if near <= 0:
             raise ValueError(f"near must be > 0, not {near}")
         return engines.SimpleMooncake(near)
+    check_engine(near)
     return near
 
 
@@ -84,12 +86,13 @@ class SharedMooncake:
     ``monitor``: a ``SimpleMonitor`` recording each remote operation.
 
     ``near``: an int (the maxsize of a new SimpleMooncake) or a configured
-    SimpleMooncake keeps a per-process near cache in front of the server, kept
-    coherent by server-assisted invalidation (see ``mooncake.shared.near``);
-    a near entry lives at most ``near_ttl`` seconds and never longer than the
-    server's. ``strict``: apply the invalidations already received before
-    each near hit, so a read that starts after another process's write
-    returned never sees the old value.
+    SimpleMooncake (empty, and no other cache's: ValueError otherwise) keeps a
+    per-process near cache in front of the server, kept coherent by
+    server-assisted invalidation (see ``mooncake.shared.near``); a near entry
+    lives at most ``near_ttl`` seconds and never longer than the server's.
+    ``strict``: apply the invalidations already received before each near hit,
+    so a read that starts after another process's write returned never sees
+    the old value.
 
     Construction PINGs the server: a configuration mistake (wrong
     credentials, a database the server does not have) raises SharedCacheError,
@@ -120,15 +123,19 @@ class SharedMooncake:
         self._hits = self._misses = self._puts = self._deletes = 0
         self._errors = self._rejected = 0
         self._remote_hits = self._invalidations = self._flushes = 0
-        self._fills_discarded = self._reconnects = 0
+        self._fills_discarded = self._fills_failed = self._reconnects = 0
         self._waiters = Waiters()
         self._connection = Connection(url, client, fail_open=fail_open)
         if engine is None:
             self._store = Store(self._connection)
         else:
             timeout = DEFAULT_SOCKET_TIMEOUT
-            self._near = NearCache(engine, self._connection, self._namespace.prefix, near_seconds,
-                                   strict, self._count, timeout)
+            try:
+                self._near = NearCache(engine, self._connection, self._namespace.prefix, near_seconds,
+                                       strict, self._count, timeout)
+            except ValueError:  # another cache took the engine since _near_engine checked it
+                self._connection.close()
+                raise
             self._store = NearStore(self._connection, self._near)
             self._near._wake_events.append(self._waiters.wake)
             front = engines.near_front()(engine.get, self._near.drain, self._near_get, _MISSING, MemoKey, strict)
@@ -217,7 +224,7 @@ class SharedMooncake:
         return True, True, len(data)
 
     def _remove_for_put(self, name):
-        self._store.delete(name)
+        self._store.remove(name)
         self._count("_puts")
         return True, True, 0
 
@@ -301,8 +308,12 @@ class SharedMooncake:
         name = self._namespace.key(key)
         return self._perform("delete", self._delete, (name,), False)
 
+    def _receipt(self, name):
+        """A receipt name for one call that removes ``name`` (see store.receipt_name)."""
+        return receipt_name(self._namespace.prefix, name, os.urandom(8).hex().encode())
+
     def _delete(self, name):
-        removed = self._store.delete(name)
+        removed = self._store.delete(name, self._receipt(name))
         if removed:
             self._count("_deletes")
         return removed, removed, 0
@@ -326,7 +337,7 @@ class SharedMooncake:
         return value
 
     def _pop(self, name):
-        data = self._store.get_and_delete(name)
+        data = self._store.get_and_delete(name, self._receipt(name))
         if data is not None:
             self._count("_deletes")
         value = self._decode(name, data)
@@ -366,7 +377,7 @@ class SharedMooncake:
 
     def _touch(self, name, seconds):
         if seconds <= 0:
-            found = self._store.delete(name)
+            found = self._store.delete(name, self._receipt(name))
         else:
             found = self._store.expire(name, _ttl_ms(seconds))
         return found, found, 0
@@ -495,7 +506,8 @@ class SharedMooncake:
         With a near cache also ``near_hits`` and ``remote_hits`` (both count
         in ``hits``), ``invalidations`` (names dropped on the server's word),
         ``flushes``, ``fills_discarded`` (remote reads not kept because an
-        invalidation raced them) and ``reconnects`` (of the listener)."""
+        invalidation raced them), ``fills_failed`` (values the near engine
+        refused: its ``getsizeof`` raised) and ``reconnects`` (of the listener)."""
         try:
             total = self._store.count(self._namespace.entries, self._namespace.is_entry)
         except SERVER_ERRORS:
@@ -518,7 +530,8 @@ class SharedMooncake:
             if self._near is not None:
                 stats.update(near_hits=near_hits, remote_hits=self._remote_hits,
                              invalidations=self._invalidations, flushes=self._flushes,
-                             fills_discarded=self._fills_discarded, reconnects=self._reconnects)
+                             fills_discarded=self._fills_discarded, fills_failed=self._fills_failed,
+                             reconnects=self._reconnects)
             return stats
 
     # -- memoize ----------------------------------------------------------
@@ -535,7 +548,8 @@ class SharedMooncake:
         computes and the others wait for it (woken by the near cache's
         invalidation push, else by polling) and read it. A leader that raises
         releases the lock (a waiter then computes); one that dies blocks the
-        others at most ``lease`` seconds; one that runs longer than ``lease``
+        others at most ``lease`` seconds, and so does a lock without an expiry
+        (a waiter that saw it a whole lease takes it over); one that runs longer than ``lease``
         may see a second process compute too. With fail_open and the server
         down, every process computes for itself. A ``lease`` that is not in
         ``0 < lease <= 1e15`` seconds raises ValueError here, at decoration."""
@@ -553,14 +567,23 @@ class SharedMooncake:
         return _memoize(self, ttl=ttl, key=key, key_scheme=scheme)
 
     def _acquire(self, lock, token, ms):
-        """Take a single-flight lock; with fail_open a server error says "compute it yourself"."""
-        return self._perform("lock", lambda: (self._store.acquire(lock, token, ms), True, 0), (), True)
+        """Take a single-flight lock: None if taken (or it already held ``token``),
+        else the holder's token; with fail_open a server error says "compute it yourself"."""
+        holder = self._perform("lock", lambda: (self._store.acquire(lock, token, ms), True, 0), (), None)
+        return None if holder == token else holder
 
     def _release(self, lock, token):
         self._perform("unlock", lambda: (self._store.release(lock, token), True, 0), (), None)
 
-    def _lock_held(self, lock):
-        return self._perform("lock", lambda: (self._store.exists(lock), True, 0), (), False)
+    def _lock_holder(self, lock):
+        """The lock's token, None if free (or, with fail_open, unknown)."""
+        return self._perform("lock", lambda: (self._store.lock_holder(lock), True, 0), (), None)
+
+    def _take_over(self, lock, holder, token, ms):
+        """Replace a lock ``holder`` kept past its lease; True if ``token`` now holds
+        it (with fail_open, a server error says "compute it yourself")."""
+        return self._perform("lock", lambda: (self._store.take_over(lock, holder, token, ms), True, 0),
+                             (), True)
 
     def _memo_key(self, label, digest):
         return self._namespace.memo_key(label, digest)

@@ -2,9 +2,10 @@
 
 Entries are keyed by the plain cache key (``keys.plain_key``: what
 ``keys.decode_name`` makes of a server key), so a near hit needs no key
-encoding; the methods here take server keys (names) and convert. Entries are
-trusted only while a listener (see ``listener``) is tracking the namespace on
-every master node.
+encoding; the methods here take server keys (names) and convert. Without the
+namespace in them, an engine can serve one NearCache only, and it must start
+empty (``check_engine``). Entries are trusted only while a listener (see
+``listener``) is tracking the namespace on every master node.
 
 Implementation notes:
 
@@ -41,6 +42,27 @@ _RETRY_FIRST, _RETRY_MOST = 0.02, 1.0
 
 _live = weakref.WeakSet()
 
+# The NearCache each engine serves, by the engine's id (checked against its
+# ``engine``, so a reused id is never mistaken for a live owner).
+_owners = weakref.WeakValueDictionary()
+_owners_lock = threading.Lock()
+
+
+def check_engine(engine):
+    """ValueError unless ``engine`` may become a near cache: one cache's only (its
+    entries are keyed without the namespace) and empty (nothing would ever
+    invalidate what it already holds)."""
+    owner = _owners.get(id(engine))
+    if owner is not None and owner.engine is engine:
+        raise ValueError(
+            f"this SimpleMooncake is already the near cache of a SharedMooncake (namespace "
+            f"{owner._prefix.decode('utf-8', 'replace')!r}); its entries are keyed without the "
+            f"namespace, so give each SharedMooncake its own (or close() the other first)")
+    if len(engine):
+        raise ValueError(
+            f"near= must be an empty SimpleMooncake: it holds {len(engine)} entries that no "
+            f"invalidation would ever reach")
+
 
 def _after_fork_in_child():
     for near in list(_live):
@@ -62,12 +84,15 @@ class NearCache:
 
     def __init__(self, engine, connection, prefix, near_ttl, strict, count, listen_timeout):
         self.engine = engine
+        self._prefix = prefix
+        with _owners_lock:
+            check_engine(engine)  # again: another cache may have taken it meanwhile
+            _owners[id(engine)] = self
         self.near_ttl = near_ttl
         self.strict = strict
         self._trusted = False
         self.front = None  # the NearFront serving hits: told when trust changes
         self._connection = connection
-        self._prefix = prefix
         self._count = count
         self._listen_timeout = listen_timeout
         self._lock = threading.Lock()       # trust, generation, stripes, fills
@@ -123,7 +148,10 @@ class NearCache:
 
     def fill(self, name, value, token, seconds):
         """Keep ``value`` for ``seconds`` (capped at near_ttl) unless an invalidation
-        of ``name`` or a flush came after ``token`` was taken; False if discarded."""
+        of ``name`` or a flush came after ``token`` was taken; False if discarded,
+        or if the engine refused the value (its ``getsizeof`` raised: counted
+        in ``fills_failed``; the near cache is an optimisation, the read that
+        brought the value still returns it)."""
         if token is None:
             return False
         seconds = min(seconds, self.near_ttl)
@@ -134,6 +162,7 @@ class NearCache:
             self._count("_fills_discarded")
             self._lose(ListenerLost("a key lives on a master without a listener"))
             return False
+        failed = False
         with self._lock:
             if (not self._trusted or token[0] != self._generation
                     or token[1] != self._stripes[hash(key) & (_STRIPES - 1)]):
@@ -141,9 +170,15 @@ class NearCache:
             else:
                 discarded = False
                 if seconds > 0 and key is not None:
-                    self.engine.put(key, value, seconds)
+                    try:
+                        self.engine.put(key, value, seconds)
+                    except Exception:
+                        failed = True
         if discarded:
             self._count("_fills_discarded")
+            return False
+        if failed:
+            self._count("_fills_failed")
             return False
         return True
 
@@ -333,6 +368,9 @@ class NearCache:
             self.trusted = False
             self._generation += 1
             self.engine.clear()
+        with _owners_lock:
+            if _owners.get(id(self.engine)) is self:
+                del _owners[id(self.engine)]  # empty now: another cache may take it
         with self._io_lock:
             listeners, self._listeners, self._poller = self._listeners, [], None
             self._thread_poller = None

@@ -40,15 +40,21 @@ class NearStore(Store):
         finally:
             self.near.drop(name)
 
-    def delete(self, name):
+    def delete(self, name, receipt):
         try:
-            return super().delete(name)
+            return super().delete(name, receipt)
         finally:
             self.near.drop(name)
 
-    def get_and_delete(self, name):
+    def get_and_delete(self, name, receipt):
         try:
-            return super().get_and_delete(name)
+            return super().get_and_delete(name, receipt)
+        finally:
+            self.near.drop(name)
+
+    def remove(self, name):
+        try:
+            return super().remove(name)
         finally:
             self.near.drop(name)
 

@@ -1,15 +1,19 @@
 """Single flight across processes for a shared memoize: a lease lock per result.
 
 When a process's in-process leader misses a memoized result, it tries to take
-the result's lock key (``SET lock token NX PX lease``, a helper key inside the
-namespace). The one that gets it reads the result once more (another process
-may have just finished), computes, stores the result and releases the lock
-with a compare-and-delete (a Lua script: only its own token is deleted, never
-a later holder's after its lease ran out). The others wait: woken when the
-lock or the result key changes (the near cache's tracking push, when there is
-one) or by a bounded polling fallback, then read the result, or take the lock
-themselves if the leader failed or died. A dead leader's lock expires with
-its lease, so no waiter waits longer than the lease (plus one poll).
+the result's lock key (``SET lock token NX PX lease GET``, a helper key inside
+the namespace; GET answers the holder's token, so a call whose reply was lost
+and resent knows the lock it took as its own). The one that gets it reads the
+result once more (another process may have just finished), computes, stores
+the result and releases the lock with a compare-and-delete (a Lua script: only
+its own token is deleted, never a later holder's after its lease ran out). The
+others wait: woken when the lock or the result key changes (the near cache's
+tracking push, when there is one) or by a bounded polling fallback, then read
+the result, or take the lock themselves if the leader failed or died. A dead
+leader's lock expires with its lease; a lock that does not (set by another
+client without an expiry, made persistent, or not a string at all) is taken
+over with a compare-and-set by a waiter that saw the same holder for a whole
+lease. So no holder keeps a waiter longer than the lease (plus one poll).
 """
 
 import os
@@ -77,22 +81,28 @@ class SingleFlight:
         lock = self.lock_name(name)
         token = os.urandom(16).hex().encode()
         waiters = cache._waiters
+        seen, since = None, 0.0  # the holder we wait for, and when we first saw it
         while True:
             # Register before trying the lock, so a release right after our failed
             # SET NX still wakes us.
             watched = (lock, name)
             event = waiters.add(watched)
             try:
-                acquired = cache._acquire(lock, token, self._lease_ms)
-                if not acquired:
+                holder = cache._acquire(lock, token, self._lease_ms)
+                if holder is not None:
+                    if holder != seen:
+                        seen, since = holder, time.monotonic()
                     value = cache.get(key, _MISSING)
                     if value is not _MISSING:
                         return value
-                    self._wait(cache, lock, event)
+                    stuck = self._wait(cache, lock, holder, since, event)
                     value = cache.get(key, _MISSING)
                     if value is not _MISSING:
                         return value
-                    continue  # the holder failed or died: try to lead
+                    # The holder failed or died (try to lead), or kept the lock a
+                    # whole lease: one with no expiry, forged or made persistent.
+                    if not stuck or not cache._take_over(lock, holder, token, self._lease_ms):
+                        continue
             finally:
                 waiters.remove(watched, event)
             try:
@@ -105,19 +115,20 @@ class SingleFlight:
             finally:
                 cache._release(lock, token)
 
-    def _wait(self, cache, lock, event):
-        """Until the lock is gone (released, or its lease ran out) or a push woke
-        us; polls the lock with a growing interval as the fallback. Never longer
-        than the lease plus one poll."""
-        deadline = time.monotonic() + self._lease + _POLL_MOST
+    def _wait(self, cache, lock, holder, since, event):
+        """Until the lock no longer holds ``holder`` (released, expired, taken by
+        another) or a push woke us: False; or until ``holder``, first seen at
+        ``since``, kept it for the lease (plus one poll): True. Polls the lock
+        with a growing interval as the fallback."""
+        deadline = since + self._lease + _POLL_MOST
         delay = _POLL_FIRST
         while True:
             if event.is_set():
-                return
-            if not cache._lock_held(lock):
-                return
+                return False
+            if cache._lock_holder(lock) != holder:
+                return False
             now = time.monotonic()
             if now >= deadline:
-                return
+                return True
             event.wait(min(delay, deadline - now))
             delay = min(delay * 2, _POLL_MOST)
