@@ -117,7 +117,7 @@ class SharedMooncake:
         self._hits = self._misses = self._puts = self._deletes = 0
         self._errors = self._rejected = 0
         self._remote_hits = self._invalidations = self._flushes = 0
-        self._fills_discarded = self._reconnects = 0
+        self._fills_discarded = self._reconnects = self._backlogs = 0
         self._waiters = Waiters()
         self._connection = Connection(url, client, fail_open=fail_open)
         if engine is None:
@@ -491,7 +491,9 @@ class SharedMooncake:
         With a near cache also ``near_hits`` and ``remote_hits`` (both count
         in ``hits``), ``invalidations`` (names dropped on the server's word),
         ``flushes``, ``fills_discarded`` (remote reads not kept because an
-        invalidation raced them) and ``reconnects`` (of the listener)."""
+        invalidation raced them), ``reconnects`` (of the listener) and
+        ``backlogs`` (times a listener fell behind a burst of pushes and hits
+        were paused until it caught up)."""
         try:
             total = self._store.count(self._namespace.entries)
         except SERVER_ERRORS:
@@ -514,7 +516,8 @@ class SharedMooncake:
             if self._near is not None:
                 stats.update(near_hits=near_hits, remote_hits=self._remote_hits,
                              invalidations=self._invalidations, flushes=self._flushes,
-                             fills_discarded=self._fills_discarded, reconnects=self._reconnects)
+                             fills_discarded=self._fills_discarded, reconnects=self._reconnects,
+                             backlogs=self._backlogs)
             return stats
 
     # -- memoize ----------------------------------------------------------
