@@ -48,3 +48,17 @@ def strict_reader(url, namespace, conn):
         cache.get("k")  # a near hit now, kept until the next write invalidates it
     conn.send(cache.get_stats())
     cache.close()
+
+
+def paused_strict_reader(url, namespace, conn):
+    """Hold "k" as a strict near hit, say "ready", and on "read" read it once more
+    and send back the value. The parent stops this process in between."""
+    cache = SharedMooncake(url, namespace=namespace, near=100, strict=True)
+    wait_trusted(cache)
+    cache.get("k")
+    cache.get("k")  # a near hit: "k" is held locally now
+    conn.send(("ready", cache.get_stats()["near_hits"]))
+    assert conn.recv() == "read"
+    value = cache.get("k")
+    conn.send((value, cache.get_stats()))
+    cache.close()

@@ -4,6 +4,7 @@ coherent by RESP3 client tracking (BCAST) and flushed whenever that is in doubt.
 import math
 import multiprocessing
 import os
+import signal
 import threading
 import time
 
@@ -13,7 +14,7 @@ import mooncake
 from mooncake.shared import SharedCacheError, SharedMooncake
 from mooncake.shared.local_server import LocalValkey
 
-from .near_procs import strict_reader, wait_trusted, watching_reader
+from .near_procs import paused_strict_reader, strict_reader, wait_trusted, watching_reader
 
 
 def wait_until(condition, timeout=5.0):
@@ -443,3 +444,43 @@ def test_a_near_engine_that_refuses_a_value_does_not_fail_the_read(make_shared):
     assert stats["fills_failed"] == 2
     assert (stats["remote_hits"], stats["near_hits"]) == (3, 1)
     assert "d" not in engine and engine.get("s") == "fits"
+
+
+def test_strict_reads_stay_correct_behind_a_backlog_larger_than_the_socket_buffers(standalone, namespace):
+    """A reader stopped while a burst of writes piles megabytes of pushes up in
+    the server's output buffer: after it resumes, a strict read must not serve
+    the old value, though the invalidation is still queued on the server."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=paused_strict_reader, args=(standalone.url, namespace, theirs))
+    writer = SharedMooncake(standalone.url, namespace=namespace)
+    raw = standalone.client()
+    writer.put("k", "old")
+    child.start()
+    try:
+        assert ours.poll(30)
+        ready, near_hits = ours.recv()
+        assert ready == "ready" and near_hits == 1
+        # The burst runs inside the server (one script), so the pause stays far
+        # shorter than the heartbeat's timeout, which would flush and hide the bug.
+        burst = "for i = 1, tonumber(ARGV[2]) do redis.call('SET', ARGV[1] .. i, '1') end"
+        os.kill(child.pid, signal.SIGSTOP)
+        try:
+            # 20,000 keys of 1 kB names: about 20 MB of invalidation pushes.
+            raw.eval(burst, 0, f"{namespace}s:{'x' * 1000}", 20_000)
+            writer.put("k", "new")  # returned: every read from now on must see it
+        finally:
+            os.kill(child.pid, signal.SIGCONT)
+        ours.send("read")
+        assert ours.poll(60)
+        value, stats = ours.recv()
+        assert value == "new"
+        assert stats["backlogs"] >= 1
+        child.join(30)
+        assert child.exitcode == 0
+    finally:
+        if child.is_alive():
+            child.kill()
+        raw.close()
+        writer.clear()
+        writer.close()

@@ -95,3 +95,39 @@ def test_a_failover_flushes_the_near_cache_and_reads_stay_correct(cluster_with_r
     promoted.close()
     reader.close()
     writer.close()
+
+
+def test_a_graceful_failover_moves_the_listener_and_strict_reads_stay_correct(cluster_with_replica):
+    """CLUSTER FAILOVER on the replica: the old master lives on as a replica.
+    The near cache must notice (its listener's ROLE heartbeat), flush, and
+    listen to the new master; then, with the demoted node stopped, a write
+    acknowledged by the new master is never read stale in strict mode."""
+    master, _, _, replica = cluster_with_replica
+    url = cluster_with_replica[1].url  # not a node that changes role
+    reader = SharedMooncake(url, namespace="graceful:", near=100, strict=True)
+    writer = SharedMooncake(url, namespace="graceful:")
+    wait_trusted(reader)
+    keys = [f"k{i}" for i in range(30)]
+    writer.put_many({k: 1 for k in keys})
+    promoted = replica.client(socket_timeout=5.0)
+    try:
+        wait_until(lambda: all(reader.get(k) == 1 for k in keys) and len(reader._near.engine) == len(keys))
+        flushes = reader.get_stats()["flushes"]
+        promoted.execute_command("CLUSTER", "FAILOVER")  # graceful: both nodes stay up
+        wait_until(lambda: promoted.info("replication")["role"] == "master")
+        # The reader flushes and listens to the new master.
+        wait_until(lambda: reader.get_stats()["flushes"] > flushes, timeout=10)
+        new_master = ("127.0.0.1", replica.port)
+        wait_until(lambda: reader._near.trusted and new_master in reader._near._addresses, timeout=20)
+        wait_until(lambda: writer.put_many({k: 2 for k in keys}) == len(keys))  # the writer learns the map
+        wait_until(lambda: all(reader.get(k) == 2 for k in keys))  # near entries again
+        master.pause()  # the demoted node hears nothing more
+        try:
+            writer.put_many({k: 3 for k in keys})  # acknowledged by the new master
+            assert [reader.get(k) for k in keys] == [3] * len(keys)
+        finally:
+            master.resume()
+    finally:
+        promoted.close()
+        reader.close()
+        writer.close()

@@ -123,7 +123,7 @@ class SharedMooncake:
         self._hits = self._misses = self._puts = self._deletes = 0
         self._errors = self._rejected = 0
         self._remote_hits = self._invalidations = self._flushes = 0
-        self._fills_discarded = self._fills_failed = self._reconnects = 0
+        self._fills_discarded = self._fills_failed = self._reconnects = self._backlogs = 0
         self._waiters = Waiters()
         self._connection = Connection(url, client, fail_open=fail_open)
         if engine is None:
@@ -507,7 +507,9 @@ class SharedMooncake:
         in ``hits``), ``invalidations`` (names dropped on the server's word),
         ``flushes``, ``fills_discarded`` (remote reads not kept because an
         invalidation raced them), ``fills_failed`` (values the near engine
-        refused: its ``getsizeof`` raised) and ``reconnects`` (of the listener)."""
+        refused: its ``getsizeof`` raised), ``reconnects`` (of the listener) and
+        ``backlogs`` (times a listener fell behind a burst of pushes and hits
+        were paused until it caught up)."""
         try:
             total = self._store.count(self._namespace.entries, self._namespace.is_entry)
         except SERVER_ERRORS:
@@ -531,7 +533,7 @@ class SharedMooncake:
                 stats.update(near_hits=near_hits, remote_hits=self._remote_hits,
                              invalidations=self._invalidations, flushes=self._flushes,
                              fills_discarded=self._fills_discarded, fills_failed=self._fills_failed,
-                             reconnects=self._reconnects)
+                             reconnects=self._reconnects, backlogs=self._backlogs)
             return stats
 
     # -- memoize ----------------------------------------------------------

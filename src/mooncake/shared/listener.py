@@ -5,7 +5,24 @@ The connection speaks RESP3 (``HELLO 3``) and turns on
 ``invalidate`` with the names of the keys under the prefix that anyone
 changed (or that expired or were evicted), and ``invalidate`` with a null
 after FLUSHDB/FLUSHALL. BCAST keeps no per-key state on the server. The
-listener itself reads no keys and sends only PINGs (its heartbeat).
+listener itself reads no keys; it sends ``ROLE`` as its heartbeat (a node
+that is no longer a master, after a failover, is lost at once) and ``PING``
+as a fence.
+
+Implementation note on backlogs and fences. A strict read applies what the
+kernel already holds, which is every invalidation the server has written so
+far. That is all of them unless the server could not write: when a burst of
+pushes fills the socket's buffers, the rest waits in the server's own output
+buffer, and a poll cannot see it. Such a backlog can only form after a full
+receive window (far more than ``BACKLOG_BYTES``) arrived unread, so once
+that many bytes came in since the listener was last known to be caught up,
+it is marked ``behind``: the near cache then serves no hits (reads go to the
+server). A ``PING`` fence shows when it has caught up: the server answers it
+after every push it queued before, so reading the ``PONG`` proves that all
+sent before the ``PING`` was read, and the count starts again from there.
+Fences go out early, at half that many bytes, so under a steady trickle of
+pushes the answer comes back long before the listener would be marked
+behind, and hits are never interrupted.
 
 Reading is non-blocking: ``drain()`` takes what the kernel already holds,
 so the near cache's background thread and a strict read can both call it.
@@ -15,6 +32,9 @@ Any socket error, EOF or unparsable byte is ``ListenerLost``.
 import socket
 import ssl
 import time
+
+from redis.connection import SSLConnection
+from redis.exceptions import RedisError
 
 from . import resp
 
@@ -26,10 +46,20 @@ class ListenerLost(Exception):
 #: A push meaning "drop everything": a null invalidate (FLUSHDB, FLUSHALL).
 FLUSH = object()
 
+#: Bytes received since the listener was last known caught up beyond which a
+#: server-side backlog is possible: well under one receive window.
+BACKLOG_BYTES = 32 * 1024
+#: ... and beyond which a fence is sent, to learn that it caught up.
+FENCE_BYTES = BACKLOG_BYTES // 2
+
 
 def node_address(client):
-    """(host, port, username, password, ssl options or None) of a redis-py Redis client;
-    for a Unix socket, host is its path and port None."""
+    """(host, port, username, password, tls) of a redis-py Redis client; for a
+    Unix socket, host is its path and port None. ``tls`` is None, or an
+    unconnected copy of the client's own SSL connection, whose TLS settings
+    (CA, verification mode, host name check, client certificate, minimum
+    version, ciphers) the listener uses as they are: it never trusts a server
+    the cache's own client would refuse."""
     pool = client.connection_pool
     kwargs = pool.connection_kwargs
     password, username = kwargs.get("password"), kwargs.get("username")
@@ -41,25 +71,27 @@ def node_address(client):
         else:
             password = credentials[0]
     tls = None
-    if "ssl" in pool.connection_class.__name__.lower():
-        tls = {name: kwargs.get(name) for name in
-               ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs", "ssl_check_hostname")}
+    if issubclass(pool.connection_class, SSLConnection):
+        tls = pool.connection_class(**kwargs)  # makes no connection until asked
     if kwargs.get("path"):
         return kwargs["path"], None, username, password, tls
     return kwargs.get("host", "localhost"), kwargs.get("port", 6379), username, password, tls
 
 
-def _wrap_tls(sock, host, options):
-    context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
-    if options.get("ssl_certfile"):
-        context.load_cert_chain(options["ssl_certfile"], options.get("ssl_keyfile"))
-    requirement = options.get("ssl_cert_reqs")
-    if requirement in ("none", ssl.CERT_NONE):
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    else:
-        context.check_hostname = bool(options.get("ssl_check_hostname", False))
-    return context.wrap_socket(sock, server_hostname=host)
+def _wrap_tls(sock, tls):
+    """``sock`` wrapped by the client's own TLS code (redis-py >= 5.2), so the
+    certificate and host name checks are exactly the client's."""
+    try:
+        return tls._wrap_socket_with_ssl(sock)
+    except (ssl.SSLError, RedisError) as exc:
+        raise ListenerLost(f"TLS handshake refused: {exc}") from exc
+
+
+def _check_master(role):
+    """The reply to ``ROLE``; ListenerLost unless the node is a master."""
+    if not isinstance(role, list) or not role or role[0] != b"master":
+        kind = role[0].decode("ascii", "replace") if isinstance(role, list) and role else repr(role)
+        raise ListenerLost(f"the node is no longer a master (ROLE: {kind})")
 
 
 class NodeListener:
@@ -72,8 +104,13 @@ class NodeListener:
         self.sock = None
         self._buf = bytearray()
         self._pos = 0
-        #: monotonic time a PING was sent that has not been answered (None: none pending)
+        #: monotonic time a heartbeat (ROLE) was sent that has not been answered (None: none pending)
         self.ping_sent = None
+        #: True while a server-side backlog of pushes is possible (see the module's note)
+        self.behind = False
+        self._received = 0      # bytes received since last known caught up
+        self._fences_sent = 0   # PINGs sent, and PONGs read: caught up when they match
+        self._fences_read = 0
 
     def fileno(self):
         return self.sock.fileno()
@@ -93,17 +130,25 @@ class NodeListener:
                 self.sock = sock  # closed by close() if what follows fails
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if tls is not None:
-                sock = _wrap_tls(sock, host, tls)
+                sock = _wrap_tls(sock, tls)
             self.sock = sock
             hello = ["HELLO", "3"]
             if password is not None:
                 hello += ["AUTH", username or "default", password]
             sock.sendall(resp.command(*hello)
-                         + resp.command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix))
-            for _ in range(2):
+                         + resp.command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix)
+                         + resp.command("ROLE"))
+            replies = 0
+            while replies < 3:
                 reply = self._read_reply_blocking()
+                if isinstance(reply, resp.Push):
+                    # A write right after tracking started: nothing is trusted
+                    # or filled before connect returns, so it concerns nothing.
+                    continue
                 if isinstance(reply, resp.ReplyError):
                     raise ListenerLost(f"the server refused tracking: {reply}")
+                replies += 1
+            _check_master(reply)
             sock.setblocking(False)
         except (OSError, ValueError) as exc:
             self.close()
@@ -114,7 +159,7 @@ class NodeListener:
         return self
 
     def _read_reply_blocking(self):
-        # Only during connect: pushes cannot arrive before tracking is on.
+        # Only during connect.
         while True:
             parsed = resp.parse(self._buf, self._pos)
             if parsed is not None:
@@ -126,14 +171,25 @@ class NodeListener:
             self._buf += chunk
 
     def ping(self):
-        """Send a heartbeat PING (at most one outstanding)."""
+        """Send a heartbeat (``ROLE``, at most one outstanding): its answer shows
+        the node is alive and still a master."""
         if self.ping_sent is not None:
             return
-        try:
-            self.sock.sendall(resp.command("PING"))
-        except OSError as exc:
-            raise ListenerLost(f"heartbeat failed: {exc}") from exc
+        self._send(resp.command("ROLE"), "heartbeat")
         self.ping_sent = time.monotonic()
+
+    def _send(self, data, what):
+        # A few bytes on a socket the server drains: never blocks for long.
+        try:
+            self.sock.setblocking(True)
+            self.sock.sendall(data)
+            self.sock.setblocking(False)
+        except OSError as exc:
+            raise ListenerLost(f"{what} failed: {exc}") from exc
+
+    def _fence(self):
+        self._send(resp.command("PING"), "fence")
+        self._fences_sent += 1
 
     def drain(self):
         """Every complete message the kernel already holds, without blocking:
@@ -145,6 +201,7 @@ class NodeListener:
                 if not chunk:
                     raise ListenerLost("the server closed the connection")
                 self._buf += chunk
+                self._received += len(chunk)
                 if len(chunk) < 262144:
                     break
         except (BlockingIOError, ssl.SSLWantReadError):
@@ -165,13 +222,23 @@ class NodeListener:
                         events.append(FLUSH if names is None else names)
                 elif isinstance(message, resp.ReplyError):
                     raise ListenerLost(f"the server answered the listener with an error: {message}")
-                else:  # PONG
+                elif message == b"PONG":  # a fence's answer: all before it is read
+                    self._fences_read += 1
+                    if self._fences_read == self._fences_sent:
+                        self.behind = False
+                        self._received = len(buf) - self._pos
+                else:  # the heartbeat's ROLE
+                    _check_master(message)
                     self.ping_sent = None
         except ValueError as exc:
             raise ListenerLost(f"unreadable data on the listener: {exc}") from exc
         if self._pos == len(buf):
             buf.clear()
             self._pos = 0
+        if self._received >= BACKLOG_BYTES:
+            self.behind = True
+        if self._received >= FENCE_BYTES and self._fences_read == self._fences_sent:
+            self._fence()
         return events
 
     def close(self):

@@ -23,6 +23,10 @@ Implementation notes:
   survives the invalidation of its key.
 * Strict reads call ``drain()`` first: whatever invalidations the kernel
   already holds for the listeners are applied before the near hit is served.
+* Backlogs. While a listener may have pushes waiting in the server's output
+  buffer (``NodeListener.behind``: a burst larger than a socket buffer), no
+  near hit is served, strict or not; the listener's fence tells when it has
+  caught up. So a burst costs remote reads for a round trip, never a stale hit.
 """
 
 import os
@@ -91,6 +95,7 @@ class NearCache:
         self.near_ttl = near_ttl
         self.strict = strict
         self._trusted = False
+        self._behind = False   # a listener may not have read all the server sent
         self.front = None  # the NearFront serving hits: told when trust changes
         self._connection = connection
         self._count = count
@@ -103,6 +108,7 @@ class NearCache:
         self._poller = self._thread_poller = None
         self._stop = threading.Event()
         self._addresses = frozenset()
+        self._topology_stale = False
         self._wake_events = []  # callables told of every invalidated name (single flight)
         self._pid = os.getpid()
         self._thread = None
@@ -112,15 +118,21 @@ class NearCache:
 
     @property
     def trusted(self):
-        """True while tracking is confirmed on every master (set under ``_lock``)."""
-        return self._trusted
+        """True while tracking is confirmed on every master and no listener is
+        behind (set under ``_lock``): near hits may be served."""
+        return self._trusted and not self._behind
 
     @trusted.setter
     def trusted(self, value):
         self._trusted = value
         front = self.front
         if front is not None:
-            front.trusted = value
+            front.trusted = value and not self._behind
+
+    def _set_behind(self, behind):
+        with self._lock:
+            self._behind = behind
+            self.trusted = self._trusted  # tells the front
 
     def attach(self, front):
         """Let ``front`` (a NearFront) serve hits while the near cache is trusted."""
@@ -128,7 +140,7 @@ class NearCache:
             front.set_listeners([listener.sock.fileno() for listener in self._listeners])
             with self._lock:
                 self.front = front
-                front.trusted = self._trusted
+                front.trusted = self._trusted and not self._behind
 
     def _local(self, name):
         """The near cache's key for a server key (None for a helper key)."""
@@ -164,7 +176,7 @@ class NearCache:
             return False
         failed = False
         with self._lock:
-            if (not self._trusted or token[0] != self._generation
+            if (not self._trusted or self._behind or token[0] != self._generation
                     or token[1] != self._stripes[hash(key) & (_STRIPES - 1)]):
                 discarded = True
             else:
@@ -234,6 +246,9 @@ class NearCache:
 
     def _connect_all(self):
         """Listeners on every master node; trusted once all confirmed tracking."""
+        if self._topology_stale:
+            self._refresh_topology()
+            self._topology_stale = False
         addresses = [node_address(node) for node in self._connection.primaries()]
         listeners = []
         try:
@@ -254,6 +269,7 @@ class NearCache:
                     listener.close()
                 return
             self._listeners = listeners
+            self._behind = False
             self._addresses = {address[:2] for address in addresses}
             self._poller, self._thread_poller = poller, thread_poller
             if self.front is not None:
@@ -263,11 +279,14 @@ class NearCache:
                 self.trusted = True
 
     def _lose(self, reason):
-        """A listener failed: flush, distrust, close every listener."""
+        """A listener failed: flush, distrust, close every listener. The next
+        connect asks a Cluster who its masters are first (a node that stopped
+        being one, or went silent, may have been replaced)."""
         self.flush(distrust=True)
         with self._io_lock:
             listeners, self._listeners, self._poller = self._listeners, [], None
             self._thread_poller = None
+            self._topology_stale = True
         for listener in listeners:
             listener.close()
 
@@ -286,6 +305,7 @@ class NearCache:
         if front is not None:
             front.busy = True
         try:
+            behind = False
             for listener in self._listeners:
                 try:
                     events = listener.drain()
@@ -296,6 +316,11 @@ class NearCache:
                         self.flush()
                     else:
                         self._invalidate(event)
+                behind = behind or listener.behind
+            if behind != self._behind:
+                self._set_behind(behind)
+                if behind:
+                    self._count("_backlogs")
             return None
         finally:
             if front is not None:
