@@ -90,8 +90,9 @@ def test_the_listener_trusts_what_the_client_trusts(front, pki, namespace, clien
     try:
         wait_trusted(cache)
         cache.put("k", "v")
-        assert cache.get("k") == "v" and cache.get("k") == "v"
-        assert cache.get_stats()["near_hits"] == 1
+        start = cache.get_stats()["near_hits"]
+        # Our own put's invalidation may drop the first fill: read until one is local.
+        assert wait_for(lambda: cache.get("k") == "v" and cache.get_stats()["near_hits"] > start)
         writer = SharedMooncake(client=client_for(proxy, ssl_ca_certs=pki["ca"]), namespace=namespace)
         writer.put("k", "new")  # the invalidation arrives over TLS
         assert wait_for(lambda: cache.get("k") == "new")
