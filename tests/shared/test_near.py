@@ -484,3 +484,26 @@ def test_strict_reads_stay_correct_behind_a_backlog_larger_than_the_socket_buffe
         raw.close()
         writer.clear()
         writer.close()
+
+
+def test_a_user_without_dangerous_commands_gets_a_near_cache(standalone, namespace):
+    """A common least-privilege ACL (+@all -@dangerous): tracking and the
+    heartbeat must need nothing more (ROLE, say, is @dangerous)."""
+    admin = standalone.client()
+    user = f"limited-{namespace.strip(':').replace(':', '-')}"
+    admin.execute_command("ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all", "-@dangerous")
+    reader = SharedMooncake(f"redis://{user}:pw@127.0.0.1:{standalone.port}/0", namespace=namespace,
+                            near=10)
+    try:
+        wait_trusted(reader)
+        reader.put("k", 1)
+        start = reader.get_stats()["near_hits"]
+        deadline = time.monotonic() + 10
+        while reader.get_stats()["near_hits"] == start:  # our put's push may drop the first fill
+            assert time.monotonic() < deadline, "no read was served by the near cache"
+            assert reader.get("k") == 1
+    finally:
+        reader.clear()
+        reader.close()
+        admin.execute_command("ACL", "DELUSER", user)
+        admin.close()

@@ -395,8 +395,9 @@ class SharedMooncake:
         near = self._near
         if near is not None and near.trusted:
             if near.strict:
-                near.drain()
-            return self._get_many_near(keys, names, near)
+                near.drain()  # may find a backlog, or lose a listener: trust again after
+            if near.trusted:
+                return self._get_many_near(keys, names, near)
         return self._perform("get_many", self._get_many, (keys, names), {})
 
     def _get_many_near(self, keys, names, near):

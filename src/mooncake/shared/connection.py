@@ -74,7 +74,14 @@ def _check_not_decoding(client):
 
 
 def _is_cluster_node(client):
-    return int(client.info("cluster").get("cluster_enabled", 0)) == 1
+    try:
+        return int(client.info("cluster").get("cluster_enabled", 0)) == 1
+    except NoPermissionError:
+        # A user without @dangerous (INFO is): HELLO, a @connection command, names the mode.
+        reply = client.execute_command("HELLO")
+        fields = reply if isinstance(reply, dict) else dict(zip(reply[::2], reply[1::2]))
+        mode = fields.get(b"mode", fields.get("mode"))
+        return mode in (b"cluster", "cluster")
 
 
 class Connection:

@@ -5,9 +5,10 @@ The connection speaks RESP3 (``HELLO 3``) and turns on
 ``invalidate`` with the names of the keys under the prefix that anyone
 changed (or that expired or were evicted), and ``invalidate`` with a null
 after FLUSHDB/FLUSHALL. BCAST keeps no per-key state on the server. The
-listener itself reads no keys; it sends ``ROLE`` as its heartbeat (a node
-that is no longer a master, after a failover, is lost at once) and ``PING``
-as a fence.
+listener itself reads no keys; its heartbeat is a bare ``HELLO``, whose reply
+names the node's role (a node that is no longer a master, after a failover,
+is lost at once; ``HELLO`` needs no more ACL rights than tracking does), and
+``PING`` is its fence.
 
 Implementation note on backlogs and fences. A strict read applies what the
 kernel already holds, which is every invalidation the server has written so
@@ -51,6 +52,13 @@ FLUSH = object()
 BACKLOG_BYTES = 32 * 1024
 #: ... and beyond which a fence is sent, to learn that it caught up.
 FENCE_BYTES = BACKLOG_BYTES // 2
+#: What each message counts on a Unix socket besides its bytes: there the
+#: kernel charges every write its buffer overhead, so many small pushes fill
+#: the socket long before their bytes add up to a window.
+UNIX_MESSAGE_COST = 1024
+#: The most one drain reads; what is left waits for the next (and, being far
+#: over BACKLOG_BYTES, keeps the listener behind meanwhile).
+DRAIN_LIMIT = 1 << 20
 
 
 def node_address(client):
@@ -73,25 +81,41 @@ def node_address(client):
     tls = None
     if issubclass(pool.connection_class, SSLConnection):
         tls = pool.connection_class(**kwargs)  # makes no connection until asked
+    elif "ssl" in pool.connection_class.__name__.lower():
+        # A TLS connection class we cannot borrow the TLS code of: never fall
+        # back to plain text, which would send the password in clear.
+        raise ListenerLost(f"cannot listen through {pool.connection_class.__name__}: "
+                           f"not a redis.connection.SSLConnection")
     if kwargs.get("path"):
         return kwargs["path"], None, username, password, tls
     return kwargs.get("host", "localhost"), kwargs.get("port", 6379), username, password, tls
 
 
-def _wrap_tls(sock, tls):
+def node_host_port(client):
+    """(host, port) of a redis-py Redis client's node (a Unix socket: (path, None)),
+    read from its settings alone: cheap enough for every heartbeat."""
+    kwargs = client.connection_pool.connection_kwargs
+    if kwargs.get("path"):
+        return kwargs["path"], None
+    return kwargs.get("host", "localhost"), kwargs.get("port", 6379)
+
+
+def _wrap_tls(sock, tls, timeout):
     """``sock`` wrapped by the client's own TLS code (redis-py >= 5.2), so the
-    certificate and host name checks are exactly the client's."""
+    certificate and host name checks are exactly the client's; with the
+    listener's own timeout (the client's may be None: wait for ever)."""
+    tls.socket_connect_timeout = tls.socket_timeout = timeout  # our private copy
     try:
         return tls._wrap_socket_with_ssl(sock)
     except (ssl.SSLError, RedisError) as exc:
         raise ListenerLost(f"TLS handshake refused: {exc}") from exc
 
 
-def _check_master(role):
-    """The reply to ``ROLE``; ListenerLost unless the node is a master."""
-    if not isinstance(role, list) or not role or role[0] != b"master":
-        kind = role[0].decode("ascii", "replace") if isinstance(role, list) and role else repr(role)
-        raise ListenerLost(f"the node is no longer a master (ROLE: {kind})")
+def _check_master(hello):
+    """The reply to ``HELLO``; ListenerLost unless it names the node a master."""
+    role = hello.get(b"role") if isinstance(hello, dict) else None
+    if role != b"master":
+        raise ListenerLost(f"the node is not a master (HELLO says role {role!r})")
 
 
 class NodeListener:
@@ -108,7 +132,8 @@ class NodeListener:
         self.ping_sent = None
         #: True while a server-side backlog of pushes is possible (see the module's note)
         self.behind = False
-        self._received = 0      # bytes received since last known caught up
+        self._received = 0      # bytes (and message costs) received since last known caught up
+        self._message_cost = UNIX_MESSAGE_COST if address[1] is None else 0
         self._fences_sent = 0   # PINGs sent, and PONGs read: caught up when they match
         self._fences_read = 0
 
@@ -130,16 +155,16 @@ class NodeListener:
                 self.sock = sock  # closed by close() if what follows fails
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if tls is not None:
-                sock = _wrap_tls(sock, tls)
+                sock = _wrap_tls(sock, tls, self.timeout)
+                sock.settimeout(self.timeout)
             self.sock = sock
             hello = ["HELLO", "3"]
             if password is not None:
                 hello += ["AUTH", username or "default", password]
             sock.sendall(resp.command(*hello)
-                         + resp.command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix)
-                         + resp.command("ROLE"))
-            replies = 0
-            while replies < 3:
+                         + resp.command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.prefix))
+            replies = []
+            while len(replies) < 2:
                 reply = self._read_reply_blocking()
                 if isinstance(reply, resp.Push):
                     # A write right after tracking started: nothing is trusted
@@ -147,8 +172,8 @@ class NodeListener:
                     continue
                 if isinstance(reply, resp.ReplyError):
                     raise ListenerLost(f"the server refused tracking: {reply}")
-                replies += 1
-            _check_master(reply)
+                replies.append(reply)
+            _check_master(replies[0])  # HELLO's reply names the node's role
             sock.setblocking(False)
         except (OSError, ValueError) as exc:
             self.close()
@@ -171,17 +196,18 @@ class NodeListener:
             self._buf += chunk
 
     def ping(self):
-        """Send a heartbeat (``ROLE``, at most one outstanding): its answer shows
-        the node is alive and still a master."""
+        """Send a heartbeat (a bare ``HELLO``, at most one outstanding): its
+        answer shows the node is alive and still a master."""
         if self.ping_sent is not None:
             return
-        self._send(resp.command("ROLE"), "heartbeat")
+        self._send(resp.command("HELLO"), "heartbeat")
         self.ping_sent = time.monotonic()
 
     def _send(self, data, what):
-        # A few bytes on a socket the server drains: never blocks for long.
+        # A few bytes (at most one heartbeat and one fence are outstanding),
+        # bounded by the listener's timeout all the same.
         try:
-            self.sock.setblocking(True)
+            self.sock.settimeout(self.timeout)
             self.sock.sendall(data)
             self.sock.setblocking(False)
         except OSError as exc:
@@ -195,15 +221,18 @@ class NodeListener:
         """Every complete message the kernel already holds, without blocking:
         lists of invalidated names, or FLUSH. ListenerLost on EOF or error."""
         sock = self.sock
+        read = 0
         try:
-            while True:
+            # Until the kernel (and, for TLS, the record layer) has nothing
+            # more: a TLS recv returns one record at most, so a short read
+            # says nothing about what is still waiting.
+            while read < DRAIN_LIMIT:
                 chunk = sock.recv(262144)
                 if not chunk:
                     raise ListenerLost("the server closed the connection")
                 self._buf += chunk
-                self._received += len(chunk)
-                if len(chunk) < 262144:
-                    break
+                read += len(chunk)
+                self._received += len(chunk)  # counted on arrival: a part of a push counts too
         except (BlockingIOError, ssl.SSLWantReadError):
             pass
         except OSError as exc:
@@ -216,6 +245,7 @@ class NodeListener:
                 if parsed is None:
                     break
                 message, self._pos = parsed
+                self._received += self._message_cost
                 if isinstance(message, resp.Push):
                     if message and message[0] == b"invalidate":
                         names = message[1] if len(message) > 1 else None
@@ -227,7 +257,7 @@ class NodeListener:
                     if self._fences_read == self._fences_sent:
                         self.behind = False
                         self._received = len(buf) - self._pos
-                else:  # the heartbeat's ROLE
+                else:  # the heartbeat's HELLO
                     _check_master(message)
                     self.ping_sent = None
         except ValueError as exc:

@@ -36,7 +36,7 @@ import time
 import weakref
 
 from .keys import decode_name
-from .listener import FLUSH, ListenerLost, NodeListener, node_address
+from .listener import FLUSH, ListenerLost, NodeListener, node_address, node_host_port
 
 _STRIPES = 256  # a power of two
 #: Seconds between heartbeat PINGs on each listener, and how long an answer may take.
@@ -353,7 +353,7 @@ class NearCache:
 
     def _masters_changed(self):
         try:
-            current = {node_address(node)[:2] for node in self._connection.primaries()}
+            current = {node_host_port(node) for node in self._connection.primaries()}
         except Exception:
             return True
         return current != self._addresses
