@@ -535,3 +535,14 @@ def test_memory_is_bounded_by_max_metrics(make_monitor):
         tracemalloc.stop()
     assert m.get_metrics_count() == 1000 and m.get_operation_count("get") == 11000
     assert after - filled < 32 * 1024
+
+
+def test_a_new_monitor_copies_and_pickles(monitor_cls):
+    # Its operation table is still unallocated: nothing may be copied from it.
+    import copy
+    import pickle
+
+    for clone in (copy.copy(monitor_cls()), pickle.loads(pickle.dumps(monitor_cls()))):
+        assert clone.get_metrics_count() == 0
+        clone.record_operation("get", 0.001, True)
+        assert clone.get_operation_count("get") == 1

@@ -288,7 +288,7 @@ cdef class SimpleMonitor:
                 chunks += self._ops[i].n_chunks
             rows = <OpStats *>PyMem_Malloc(<size_t>(n + 1) * sizeof(OpStats))
             counters = <uint64_t *>PyMem_Malloc(<size_t>(chunks + 1) * SUB_BUCKETS * sizeof(uint64_t))
-            if rows != NULL and counters != NULL:
+            if rows != NULL and counters != NULL and n:  # a new monitor's table is NULL
                 memcpy(rows, self._ops, <size_t>n * sizeof(OpStats))
                 for i in range(n):
                     if rows[i].n_chunks:
