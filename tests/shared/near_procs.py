@@ -62,3 +62,14 @@ def paused_strict_reader(url, namespace, conn):
     value = cache.get("k")
     conn.send((value, cache.get_stats()))
     cache.close()
+
+
+def read_until_near_hit(cache, key, expected, timeout=10.0):
+    """Read ``key`` (asserting each read is ``expected``) until one read is a
+    near hit. A put's own invalidation may reach the near cache after the first
+    read filled it and drop that fill, so "the second read is local" is racy."""
+    start = cache.get_stats()["near_hits"]
+    deadline = time.monotonic() + timeout
+    while cache.get_stats()["near_hits"] == start:
+        assert time.monotonic() < deadline, "no read was served by the near cache"
+        assert cache.get(key) == expected

@@ -3,7 +3,6 @@ namespaces are refused before anything is sent, slots and scans stay honest."""
 
 import enum
 import math
-import time
 
 import pytest
 from hypothesis import given
@@ -188,7 +187,7 @@ def test_an_int_key_past_pythons_digit_limit_is_a_key(make_shared, key):
 
     from mooncake.shared.keys import decode_name
 
-    from .near_procs import wait_trusted
+    from .near_procs import read_until_near_hit, wait_trusted
 
     space = Namespace("ns:")
     limit = sys.get_int_max_str_digits()
@@ -207,12 +206,7 @@ def test_an_int_key_past_pythons_digit_limit_is_a_key(make_shared, key):
     wait_trusted(near)
     assert cache.get(key) == "big" and (key in cache) is True
     assert list(cache.get_many([key]).values()) == ["big"]
-    # The put's invalidation may reach the near cache after its first fill and
-    # drop it: read until one read is served locally (bounded).
-    deadline = time.monotonic() + 10
-    while near.get_stats()["near_hits"] == 0:
-        assert time.monotonic() < deadline, "no read was served by the near cache"
-        assert near.get(key) == "big"
+    read_until_near_hit(near, key, "big")
     assert cache.pop(key) == "big" and len(cache) == 0
 
 
