@@ -27,6 +27,9 @@ The rules, for plain functions and coroutine functions alike:
   that compare equal still get separate results. The instance must support
   weak references. Results of an instance that died stay until their TTL or
   eviction removes them.
+* On a cache whose operations are coroutines (AsyncSharedMooncake) only
+  coroutine functions may be memoized, and ``cache_info()``/``cache_clear()``
+  are coroutines too.
 * ``wrapper.cache_info()`` returns ``CacheInfo(hits, misses, size)``, where
   size counts this function's live entries (O(n) in the cache size);
   ``wrapper.cache_clear()`` removes them and zeroes hits and misses.
@@ -196,6 +199,11 @@ def memoize(cache, ttl=3600, key=None, per_instance=False, key_scheme=_LocalKeys
     def decorate(func):
         if not callable(func):
             raise TypeError(f"memoize decorates callables, not {type(func).__name__}")
+        # A cache whose operations are coroutines (AsyncSharedMooncake) serves coroutine functions only.
+        awaiting = inspect.iscoroutinefunction(getattr(cache, "get", None))
+        if awaiting and not inspect.iscoroutinefunction(func):
+            raise TypeError(f"a cache whose operations are coroutines memoizes coroutine functions "
+                            f"(async def) only, not {func!r}")
         keys = key_scheme(cache, func, key, per_instance)
         make_key = keys.make
         # A shared cache's scheme may run the leader under a cross-process lock.
@@ -218,6 +226,18 @@ def memoize(cache, ttl=3600, key=None, per_instance=False, key_scheme=_LocalKeys
             with lock:
                 stats["hits"] = stats["misses"] = 0
 
+        if awaiting:  # the scheme's size() and clear() are coroutines too
+
+            async def cache_info():
+                size = await keys.size()
+                with lock:
+                    return CacheInfo(stats["hits"], stats["misses"], size)
+
+            async def cache_clear():
+                await keys.clear()
+                with lock:
+                    stats["hits"] = stats["misses"] = 0
+
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
@@ -225,6 +245,8 @@ def memoize(cache, ttl=3600, key=None, per_instance=False, key_scheme=_LocalKeys
                 k = make_key(args, kwargs)
                 while True:
                     value = cache.get(k, _MISSING)
+                    if awaiting:
+                        value = await value
                     if value is not _MISSING:
                         count("hits")
                         return value
@@ -250,8 +272,14 @@ def memoize(cache, ttl=3600, key=None, per_instance=False, key_scheme=_LocalKeys
                     count("misses")
                     outcome = (False, None)
                     try:
-                        result = await func(*args, **kwargs)
-                        cache.put(k, result, seconds)
+                        if run_leader is not None and awaiting:
+                            result = await run_leader(k, functools.partial(func, *args, **kwargs),
+                                                      seconds)
+                        else:
+                            result = await func(*args, **kwargs)
+                            stored = cache.put(k, result, seconds)
+                            if awaiting:
+                                await stored
                         outcome = (True, result)
                         return result
                     finally:

@@ -11,8 +11,31 @@ import uuid
 
 import pytest
 
-from mooncake.shared import SharedMooncake
 from mooncake.shared.local_server import LocalCluster, LocalValkey, ServerBinaryMissing, valkey_binary
+
+from .shells import SHELLS
+
+
+def pytest_generate_tests(metafunc):
+    """A module that sets ``SHELLS = ("sync", "async")`` runs each test using
+    ``make_shared`` (or ``shared``, ``shell``) through both shells."""
+    shells = getattr(metafunc.module, "SHELLS", None)
+    if shells and "shell" in metafunc.fixturenames:
+        if metafunc.definition.get_closest_marker("sync_only"):
+            shells = ("sync",)  # it needs what only the sync shell has: threads, plain functions
+        metafunc.parametrize("shell", shells)
+
+
+@pytest.fixture
+def shell():
+    """The shell under test: "sync" unless the module asks for both (see above)."""
+    return "sync"
+
+
+@pytest.fixture
+def shell_class(shell):
+    """SharedMooncake, or the async shell driven from sync code (shells.AsyncDriven)."""
+    return SHELLS[shell]
 
 
 @pytest.fixture(scope="session")
@@ -57,13 +80,14 @@ def namespace():
 
 
 @pytest.fixture
-def make_shared(server, namespace):
-    """Build SharedMooncakes on ``server`` in the test's namespace; cleared and closed after."""
+def make_shared(server, namespace, shell_class):
+    """Build shared caches on ``server`` in the test's namespace (through the shell
+    under test); cleared and closed after."""
     made = []
 
     def make(**kwargs):
         kwargs.setdefault("namespace", namespace)
-        cache = SharedMooncake(server.url, **kwargs)
+        cache = shell_class(server.url, **kwargs)
         made.append(cache)
         return cache
 

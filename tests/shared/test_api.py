@@ -7,7 +7,9 @@ import time
 import pytest
 
 from mooncake.shared import SharedMooncake
-from mooncake.shared.cache import _ttl_ms
+from mooncake.shared.core import ttl_ms as _ttl_ms
+
+SHELLS = ("sync", "async")  # every test runs through both shells (see conftest)
 
 
 def test_put_then_get_returns_the_value(shared):
@@ -218,6 +220,7 @@ def test_a_forked_child_uses_its_own_connections(shared):
     assert shared.get("child") == 2 and shared.get("parent") == 1
 
 
+@pytest.mark.sync_only
 def test_threads_sharing_one_instance_lose_no_count(shared):
     import threading
 

@@ -11,6 +11,8 @@ from mooncake.shared import SharedMooncake
 KEY = b"0123456789abcdef0123456789abcdef"
 LOADED = []
 
+SHELLS = ("sync", "async")  # every test runs through both shells (see conftest)
+
 
 def _mark_loaded():
     LOADED.append(True)

@@ -12,6 +12,9 @@ from mooncake.shared import DEFAULT_SOCKET_TIMEOUT, SharedCacheError, SharedMoon
 from mooncake.shared.local_server import LocalValkey
 
 
+SHELLS = ("sync", "async")  # every test runs through both shells (see conftest)
+
+
 @pytest.fixture
 def own_server(binary):
     """A server of this test's own, to stop, pause and restart."""
@@ -37,8 +40,8 @@ def _every_operation(cache):
     ]
 
 
-def test_a_stopped_server_raises_shared_cache_error_with_the_cause(own_server):
-    cache = SharedMooncake(own_server.url)
+def test_a_stopped_server_raises_shared_cache_error_with_the_cause(own_server, shell_class):
+    cache = shell_class(own_server.url)
     cache.put("k", 1)
     own_server.stop()
     operations = _every_operation(cache)
@@ -52,8 +55,8 @@ def test_a_stopped_server_raises_shared_cache_error_with_the_cause(own_server):
     assert stats["errors"] == len(operations) + 1
 
 
-def test_fail_open_answers_as_an_empty_cache_that_refuses_writes(own_server):
-    cache = SharedMooncake(own_server.url, fail_open=True)
+def test_fail_open_answers_as_an_empty_cache_that_refuses_writes(own_server, shell_class):
+    cache = shell_class(own_server.url, fail_open=True)
     cache.put("k", 1)
     own_server.stop()
     operations = _every_operation(cache)
@@ -62,8 +65,8 @@ def test_fail_open_answers_as_an_empty_cache_that_refuses_writes(own_server):
     assert cache.get_stats()["errors"] == len(operations) + 1  # get_stats' own scan counts too
 
 
-def test_the_next_call_after_a_restart_works(own_server):
-    cache = SharedMooncake(own_server.url)
+def test_the_next_call_after_a_restart_works(own_server, shell_class):
+    cache = shell_class(own_server.url)
     cache.put("k", 1)
     own_server.stop()
     with pytest.raises(SharedCacheError):
@@ -73,8 +76,8 @@ def test_the_next_call_after_a_restart_works(own_server):
     assert cache.get("k") == 2
 
 
-def test_a_hung_server_times_out_instead_of_hanging(own_server):
-    cache = SharedMooncake(own_server.url + "?socket_timeout=0.2")
+def test_a_hung_server_times_out_instead_of_hanging(own_server, shell_class):
+    cache = shell_class(own_server.url + "?socket_timeout=0.2")
     cache.put("k", 1)
     own_server.pause()
     try:
@@ -88,22 +91,23 @@ def test_a_hung_server_times_out_instead_of_hanging(own_server):
     assert cache.get("k") == 1
 
 
-def test_a_url_client_gets_the_default_socket_timeout(standalone):
+@pytest.mark.sync_only
+def test_a_url_client_gets_the_default_socket_timeout(standalone, shell):
     with SharedMooncake(standalone.url) as cache:
         options = cache.client.connection_pool.connection_kwargs
         assert options["socket_timeout"] == DEFAULT_SOCKET_TIMEOUT
         assert options["socket_connect_timeout"] == DEFAULT_SOCKET_TIMEOUT
 
 
-def test_an_unreachable_server_at_construction_raises(own_server):
+def test_an_unreachable_server_at_construction_raises(own_server, shell_class):
     own_server.stop()
     with pytest.raises(SharedCacheError):
-        SharedMooncake(own_server.url)
+        shell_class(own_server.url)
 
 
-def test_fail_open_starts_without_a_server_and_connects_when_it_comes(own_server):
+def test_fail_open_starts_without_a_server_and_connects_when_it_comes(own_server, shell_class):
     own_server.stop()
-    cache = SharedMooncake(own_server.url, fail_open=True)
+    cache = shell_class(own_server.url, fail_open=True)
     assert cache.client is None
     assert cache.get("k", "default") == "default"
     own_server.start()
@@ -112,21 +116,22 @@ def test_fail_open_starts_without_a_server_and_connects_when_it_comes(own_server
 
 @pytest.mark.parametrize("fail_open", [False, True])
 @pytest.mark.parametrize("password", [None, "wrong-password"])
-def test_wrong_credentials_raise_at_construction(protected, fail_open, password):
+def test_wrong_credentials_raise_at_construction(protected, fail_open, password, shell_class):
     url = f"redis://{':' + password + '@' if password else ''}127.0.0.1:{protected.port}/0"
     with pytest.raises(SharedCacheError) as caught:
-        SharedMooncake(url, fail_open=fail_open)
+        shell_class(url, fail_open=fail_open)
     assert isinstance(caught.value.__cause__, redis.exceptions.AuthenticationError)
 
 
-def test_the_right_password_in_the_url_works(protected):
-    with SharedMooncake(protected.url, namespace="auth:") as cache:
+def test_the_right_password_in_the_url_works(protected, shell_class):
+    with shell_class(protected.url, namespace="auth:") as cache:
         cache.put("k", 1)
         assert cache.get("k") == 1
         cache.clear()
 
 
-def test_a_given_client_with_wrong_credentials_raises_at_construction(protected):
+@pytest.mark.sync_only
+def test_a_given_client_with_wrong_credentials_raises_at_construction(protected, shell):
     # No retries: redis-py's default would retry the refused handshake ten times.
     client = redis.Redis(port=protected.port, password="wrong-password", retry=Retry(NoBackoff(), 0))
     with pytest.raises(SharedCacheError):
@@ -134,11 +139,11 @@ def test_a_given_client_with_wrong_credentials_raises_at_construction(protected)
     client.close()
 
 
-def test_a_cluster_with_a_dead_master_raises_and_recovers_when_it_restarts(binary):
+def test_a_cluster_with_a_dead_master_raises_and_recovers_when_it_restarts(binary, shell_class):
     from mooncake.shared.local_server import LocalCluster
 
     with LocalCluster(binary=binary) as cluster:
-        cache = SharedMooncake(cluster.url, namespace="dead-master:")
+        cache = shell_class(cluster.url, namespace="dead-master:")
         cache.put_many({i: i for i in range(30)})  # spread over every master
         victim = cluster.nodes[1]
         victim.stop()

@@ -14,6 +14,8 @@ from mooncake.shared.keys import Namespace, encode_key
 atoms = st.one_of(st.text(max_size=8), st.binary(max_size=8), st.integers(), st.booleans())
 keys = st.recursive(atoms, lambda inner: st.tuples(inner, inner) | st.tuples(inner), max_leaves=6)
 
+SHELLS = ("sync", "async")  # every test runs through both shells (see conftest)
+
 
 @given(keys, keys)
 def test_keys_share_an_encoding_exactly_when_python_finds_them_equal(a, b):
@@ -153,6 +155,7 @@ def test_a_server_key_decodes_to_the_plain_key(key):
     assert namespace.key(decoded) == namespace.key(key)
 
 
+@pytest.mark.sync_only
 @pytest.mark.parametrize("continuation", ["t:", "s(", "m(", "i(", "b(", "~(", "t:s:", "mx:"])
 def test_a_namespace_continuing_another_without_a_type_tag_is_not_inside_it(
         make_shared, namespace, continuation):
@@ -210,6 +213,7 @@ def test_an_int_key_past_pythons_digit_limit_is_a_key(make_shared, key):
     assert cache.pop(key) == "big" and len(cache) == 0
 
 
+@pytest.mark.sync_only
 def test_an_int_memoize_argument_past_pythons_digit_limit_is_named(shared):
     calls = []
 

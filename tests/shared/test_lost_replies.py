@@ -18,7 +18,6 @@ from redis.retry import Retry
 
 from mooncake.shared import SharedCacheError, SharedMooncake
 from mooncake.shared.memo_keys import SharedMemoKeys
-from mooncake.shared.single_flight import SingleFlight
 
 from .fault_proxy import FaultProxy
 
@@ -148,8 +147,8 @@ def test_a_lost_reply_without_a_retry_is_a_shared_cache_error(proxy, namespace):
 
 
 def _lock_of(cache, func, args, lease):
-    name = SharedMemoKeys(cache, func, None, False).make(args, {}).name
-    return SingleFlight(cache, lease).lock_name(name)
+    keys = SharedMemoKeys(cache, func, None, False, namespace=cache._namespace, count=None, clear=None)
+    return cache._core.lock_name(keys.make(args, {}).name)
 
 
 def test_a_lone_caller_whose_lock_reply_was_lost_computes_at_once(through, proxy, raw_standalone):

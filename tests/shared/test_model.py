@@ -17,6 +17,7 @@ from mooncake import SimpleMooncake
 from mooncake.shared import SharedMooncake
 
 from .near_procs import wait_trusted
+from .shells import AsyncDriven
 
 # Few keys, so operations meet; ones equal in Python, ones that differ only by type.
 KEYS = st.sampled_from(["1", 1, b"1", ("1", 1), True, 0, "", "{a}", "a*", "%", ("t", ("u", b"")),
@@ -40,15 +41,14 @@ def machine_client(server):
     client.close()
 
 
-def make_machine(client, near=None, near_hits=None):
+def make_machine(make_cache, near=None, near_hits=None):
     class SharedAgainstModel(RuleBasedStateMachine):
         def __init__(self):
             super().__init__()
             self.model = SimpleMooncake(clock=lambda: 0.0)
             # With a near cache, the first steps run while it is still bypassed
             # (tracking not yet confirmed) and the later ones through it.
-            self.cache = SharedMooncake(client=client, namespace=f"model:{uuid.uuid4().hex[:10]}:",
-                                        near=near)
+            self.cache = make_cache(namespace=f"model:{uuid.uuid4().hex[:10]}:", near=near)
 
         def teardown(self):
             if near_hits is not None:
@@ -77,6 +77,14 @@ def make_machine(client, near=None, near_hits=None):
         @rule(key=KEYS, value=VALUES, ttl=TTLS)
         def put(self, key, value, ttl):
             assert self.cache.put(key, value, ttl) == self.model.put(key, value, ttl)
+
+        @rule(key=KEYS, value=VALUES, ttl=TTLS)
+        def add(self, key, value, ttl):
+            # The model has no add: put only if absent (ttl <= 0 stores nothing either way).
+            absent = key not in self.model
+            if absent and ttl > 0:
+                self.model.put(key, value, ttl)
+            assert self.cache.add(key, value, ttl) == absent
 
         @rule(key=KEYS)
         def get(self, key):
@@ -123,8 +131,15 @@ def make_machine(client, near=None, near_hits=None):
 
 
 @pytest.mark.parametrize("near", [None, 100], ids=["remote", "near"])
-def test_shared_cache_agrees_with_the_model(machine_client, near):
+@pytest.mark.parametrize("shell", ["sync", "async"])
+def test_shared_cache_agrees_with_the_model(machine_client, server, near, shell):
+    if shell == "sync":  # one client for every example: each gets a fresh namespace
+        def make_cache(**kwargs):
+            return SharedMooncake(client=machine_client, **kwargs)
+    else:  # the async shell, each example on a loop (and a client) of its own
+        def make_cache(**kwargs):
+            return AsyncDriven(server.url, **kwargs)
     near_hits = [] if near else None
-    make_machine(machine_client, near, near_hits).TestCase().runTest()
+    make_machine(make_cache, near, near_hits).TestCase().runTest()
     if near:
         assert sum(near_hits) > 0  # some steps were served by the near cache

@@ -31,7 +31,7 @@ class Seen:
     def __init__(self, cache):
         self.names = set()
         self.lock = threading.Lock()
-        cache._near._wake_events.append(self.add)
+        cache._near.on_invalidate.append(self.add)
 
     def add(self, names):
         with self.lock:
@@ -68,7 +68,7 @@ def settled_put(reader, writer, key, value, **kwargs):
     seen = Seen(reader)
     writer.put(key, value, **kwargs)
     seen.wait_for(_name(reader, key))
-    reader._near._wake_events.remove(seen.add)
+    reader._near.on_invalidate.remove(seen.add)
 
 
 def test_a_remote_hit_fills_and_the_next_read_is_a_near_hit(near_pair):
@@ -293,7 +293,7 @@ def test_a_forked_child_never_serves_its_parents_entries(near_pair, server):
         code = 1
         try:
             other = server.client()
-            other.set(_name(reader, "k"), writer._codec.encode(_name(reader, "k"), "after fork"))
+            other.set(_name(reader, "k"), writer._core.codec.encode(_name(reader, "k"), "after fork"))
             if reader.get("k") == "after fork":
                 code = 2
                 wait_trusted(reader)

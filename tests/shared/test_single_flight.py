@@ -9,7 +9,6 @@ import pytest
 
 from mooncake.shared import SharedMooncake
 from mooncake.shared.memo_keys import SharedMemoKeys
-from mooncake.shared.single_flight import SingleFlight
 
 from .flight_procs import call_once
 
@@ -181,8 +180,8 @@ def test_the_longest_lease_and_a_ttl_past_the_servers_clock_work(shared):
 
 
 def _lock_of(cache, func, args, lease):
-    name = SharedMemoKeys(cache, func, None, False).make(args, {}).name
-    return SingleFlight(cache, lease).lock_name(name)
+    keys = SharedMemoKeys(cache, func, None, False, namespace=cache._namespace, count=None, clear=None)
+    return cache._core.lock_name(keys.make(args, {}).name)
 
 
 def _forge(raw, lock, kind):

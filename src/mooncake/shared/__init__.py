@@ -1,4 +1,4 @@
-"""The shared tier: SharedMooncake, SimpleMooncake's API over Valkey/Redis.
+"""The shared tier: SharedMooncake (and AsyncSharedMooncake), SimpleMooncake's API over Valkey/Redis.
 
 Needs redis-py: ``pip install 'mooncake[shared]'``. ``import mooncake`` alone
 does not import this package.
@@ -10,8 +10,9 @@ except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
     raise ImportError(
         "mooncake.shared needs redis-py: pip install 'mooncake[shared]'") from exc
 
+from .async_cache import AsyncSharedMooncake
 from .cache import SharedMooncake
 from .connection import DEFAULT_SOCKET_TIMEOUT
 from .errors import SharedCacheError
 
-__all__ = ["DEFAULT_SOCKET_TIMEOUT", "SharedCacheError", "SharedMooncake"]
+__all__ = ["AsyncSharedMooncake", "DEFAULT_SOCKET_TIMEOUT", "SharedCacheError", "SharedMooncake"]

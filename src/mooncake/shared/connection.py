@@ -39,18 +39,20 @@ from .errors import SERVER_ERRORS, SharedCacheError
 DEFAULT_SOCKET_TIMEOUT = 5.0
 
 
-def _url_options():
+def url_options(retry_class=Retry):
+    """The options of a client made from a URL (``retry_class``: redis-py's
+    sync or asyncio Retry)."""
     # One retry, on a dropped connection only: a timeout is not retried, so a
     # hung server costs one socket timeout per call, not two.
     return dict(socket_timeout=DEFAULT_SOCKET_TIMEOUT, socket_connect_timeout=DEFAULT_SOCKET_TIMEOUT,
-                retry=Retry(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)))
+                retry=retry_class(NoBackoff(), 1, supported_errors=(redis.exceptions.ConnectionError,)))
 
 
 #: Error codes of refusals that pass by themselves (a script still running).
 _PASSING_REFUSALS = frozenset({"BUSY"})
 
 
-def _is_configuration_mistake(exc):
+def is_configuration_mistake(exc):
     """True for a redis-py error no retry can cure: the server answered the
     handshake or PING with a refusal, such as SELECT of a database it does not
     have. Refusals that pass (a Cluster that is down, a server still loading)
@@ -65,7 +67,7 @@ def _is_configuration_mistake(exc):
     return code not in _PASSING_REFUSALS
 
 
-def _check_not_decoding(client):
+def check_not_decoding(client):
     if client.get_encoder().decode_responses:
         raise ValueError(
             "the client decodes responses (decode_responses=True): the cache stores bytes "
@@ -73,15 +75,24 @@ def _check_not_decoding(client):
             "without decode_responses")
 
 
+def cluster_enabled(info):
+    """Whether INFO cluster's reply says the node is a Cluster node."""
+    return int(info.get("cluster_enabled", 0)) == 1
+
+
+def hello_says_cluster(reply):
+    """Whether HELLO's reply says the node is a Cluster node."""
+    fields = reply if isinstance(reply, dict) else dict(zip(reply[::2], reply[1::2]))
+    mode = fields.get(b"mode", fields.get("mode"))
+    return mode in (b"cluster", "cluster")
+
+
 def _is_cluster_node(client):
     try:
-        return int(client.info("cluster").get("cluster_enabled", 0)) == 1
+        return cluster_enabled(client.info("cluster"))
     except NoPermissionError:
         # A user without @dangerous (INFO is): HELLO, a @connection command, names the mode.
-        reply = client.execute_command("HELLO")
-        fields = reply if isinstance(reply, dict) else dict(zip(reply[::2], reply[1::2]))
-        mode = fields.get(b"mode", fields.get("mode"))
-        return mode in (b"cluster", "cluster")
+        return hello_says_cluster(client.execute_command("HELLO"))
 
 
 class Connection:
@@ -91,7 +102,7 @@ class Connection:
     was down at construction, with ``fail_open``); ``resolve()`` makes it.
     """
 
-    def __init__(self, url=None, client=None, *, fail_open=False):
+    def __init__(self, url=None, client=None, *, fail_open=False, connect=True):
         if (url is None) == (client is None):
             raise TypeError("pass either a URL or a redis-py client (client=...), not both or neither")
         if url is not None and not isinstance(url, str):
@@ -100,11 +111,13 @@ class Connection:
             raise TypeError(f"client must be a redis.Redis or a redis.cluster.RedisCluster, "
                             f"not {type(client).__name__}")
         if client is not None:
-            _check_not_decoding(client)
+            check_not_decoding(client)
         self._url = url
         self._lock = threading.Lock()
         self.client = client
         self.is_cluster = isinstance(client, RedisCluster)
+        if not connect:  # the listener's view of an async cache's server: made on first use
+            return
         try:
             if client is None:
                 self.resolve()
@@ -113,7 +126,7 @@ class Connection:
         except SharedCacheError as exc:
             # A configuration mistake is to report now, fail_open or not;
             # an unreachable server may come back.
-            if not fail_open or _is_configuration_mistake(exc.__cause__):
+            if not fail_open or is_configuration_mistake(exc.__cause__):
                 raise
 
     @staticmethod
@@ -130,11 +143,11 @@ class Connection:
             if self.client is not None:
                 return self.client
             try:
-                client = redis.Redis.from_url(self._url, **_url_options())
+                client = redis.Redis.from_url(self._url, **url_options())
             except ValueError as exc:
                 raise ValueError(f"not a usable redis URL: {exc}") from None
             try:
-                _check_not_decoding(client)
+                check_not_decoding(client)
             except ValueError as exc:
                 raise ValueError(f"not a usable redis URL: {exc}") from None
             try:
@@ -150,7 +163,7 @@ class Connection:
                     raise ValueError(f"not a usable redis URL: it names database {database}, and a "
                                      f"Cluster client uses only database 0")
                 try:
-                    client = RedisCluster.from_url(self._url, **_url_options())
+                    client = RedisCluster.from_url(self._url, **url_options())
                 except SERVER_ERRORS as exc:
                     raise SharedCacheError(f"cannot reach the cluster: {exc}") from exc
             self.is_cluster = cluster

@@ -54,13 +54,20 @@ def function_label(func):
 
 
 class SharedMemoKeys:
-    """The key scheme ``memoize`` uses on a SharedMooncake (see mooncake.memoize)."""
+    """The key scheme ``memoize`` uses on a shared cache (see mooncake.memoize).
 
-    def __init__(self, cache, func, key, per_instance, flight=None):
+    ``namespace``: the cache's keys.Namespace. ``count(pattern)`` and
+    ``clear(pattern)``: the shell's scans of one function's results (coroutine
+    functions on an async shell). ``flight``: a SingleFlight running the
+    in-process leader under the cross-process lease lock."""
+
+    def __init__(self, cache, func, key, per_instance, *, namespace, count, clear, flight=None):
         if per_instance:
-            raise TypeError("memoize_method is not available on a SharedMooncake: instances "
+            raise TypeError("memoize_method is not available on a shared cache: instances "
                             "are not shared between processes (use memoize with key=...)")
-        self._cache = cache
+        self._namespace = namespace
+        self._count = count
+        self._clear = clear
         self._key = key
         #: runs the in-process leader's computation under a cross-process lock
         self.run_leader = None if flight is None else flight.run
@@ -74,10 +81,10 @@ class SharedMemoKeys:
         else:
             material = canonical(args) + b"|" + canonical(kwargs)
         digest = hashlib.sha256(self._seed + material).hexdigest()[:32].encode()
-        return self._cache._memo_key(self._label, digest)
+        return self._namespace.memo_key(self._label, digest)
 
     def size(self):
-        return self._cache._memo_count(self._label)
+        return self._count(self._namespace.memo_pattern(self._label))
 
     def clear(self):
-        self._cache._memo_clear(self._label)
+        return self._clear(self._namespace.memo_pattern(self._label))

@@ -80,13 +80,16 @@ if hasattr(os, "register_at_fork"):
 class NearCache:
     """A SimpleMooncake in front of the server, with the listeners that keep it honest.
 
-    ``engine``: the SimpleMooncake holding the entries. ``connection``: the
-    cache's Connection (for the master nodes). ``prefix``: the namespace
-    (bytes). ``near_ttl``: the longest a value may stay. ``counters``: a
-    callable ``count(name, n)`` of the owning cache's stats.
+    ``engine``: the SimpleMooncake holding the entries. ``connection``: a sync
+    Connection to the cache's server (for the master nodes; an async cache
+    makes one for this alone). ``prefix``: the namespace (bytes).
+    ``near_ttl``: the longest a value may stay. ``counters``: the owning
+    cache's stats.Counters. ``on_invalidate``: callables told of every batch
+    of invalidated names (single flight's waiters).
     """
 
-    def __init__(self, engine, connection, prefix, near_ttl, strict, count, listen_timeout):
+    def __init__(self, engine, connection, prefix, near_ttl, strict, counters, listen_timeout,
+                 start=True):
         self.engine = engine
         self._prefix = prefix
         with _owners_lock:
@@ -96,9 +99,9 @@ class NearCache:
         self.strict = strict
         self._trusted = False
         self._behind = False   # a listener may not have read all the server sent
-        self.front = None  # the NearFront serving hits: told when trust changes
+        self.fronts = []  # the NearFronts serving hits (a sync and an async shell's): told when trust changes
         self._connection = connection
-        self._count = count
+        self._counters = counters
         self._listen_timeout = listen_timeout
         self._lock = threading.Lock()       # trust, generation, stripes, fills
         self._io_lock = threading.Lock()    # the listeners' sockets
@@ -109,12 +112,21 @@ class NearCache:
         self._stop = threading.Event()
         self._addresses = frozenset()
         self._topology_stale = False
-        self._wake_events = []  # callables told of every invalidated name (single flight)
+        self.on_invalidate = []  # callables told of every batch of invalidated names
         self._pid = os.getpid()
         self._thread = None
         self._closed = False
         _live.add(self)
-        self._start_thread()
+        if start:
+            self._start_thread()
+
+    def start(self):
+        """Start the listener thread, if it is not running (``start=False`` at
+        construction: an async cache starts it when it first connects)."""
+        if self._thread is None and not self._closed:
+            with self._lock:
+                if self._thread is None:
+                    self._start_thread()
 
     @property
     def trusted(self):
@@ -125,8 +137,7 @@ class NearCache:
     @trusted.setter
     def trusted(self, value):
         self._trusted = value
-        front = self.front
-        if front is not None:
+        for front in self.fronts:
             front.trusted = value and not self._behind
 
     def _set_behind(self, behind):
@@ -139,8 +150,17 @@ class NearCache:
         with self._io_lock:
             front.set_listeners([listener.sock.fileno() for listener in self._listeners])
             with self._lock:
-                self.front = front
+                self.fronts.append(front)
                 front.trusted = self._trusted and not self._behind
+
+    @property
+    def front(self):
+        """The first NearFront: counts the near hits the Python paths serve."""
+        return self.fronts[0]
+
+    @property
+    def near_hits(self):
+        return sum(front.near_hits for front in self.fronts)
 
     def _local(self, name):
         """The near cache's key for a server key (None for a helper key)."""
@@ -151,10 +171,7 @@ class NearCache:
     def token(self, name):
         """Taken before a remote read of ``name``; None while the near cache is bypassed."""
         if not self.trusted:
-            if self._thread is None and not self._closed:  # a forked child's first remote read
-                with self._lock:
-                    if self._thread is None:
-                        self._start_thread()
+            self.start()  # a forked child's first remote read
             return None
         return (self._generation, self._stripes[hash(self._local(name)) & (_STRIPES - 1)])
 
@@ -171,7 +188,7 @@ class NearCache:
         if self._connection.is_cluster and not self._covers(name):
             # The key's master is not one we listen to (a MOVED, a failover the
             # heartbeat has not seen yet): nothing would invalidate this fill.
-            self._count("_fills_discarded")
+            self._counters.add("fills_discarded")
             self._lose(ListenerLost("a key lives on a master without a listener"))
             return False
         failed = False
@@ -187,10 +204,10 @@ class NearCache:
                     except Exception:
                         failed = True
         if discarded:
-            self._count("_fills_discarded")
+            self._counters.add("fills_discarded")
             return False
         if failed:
-            self._count("_fills_failed")
+            self._counters.add("fills_failed")
             return False
         return True
 
@@ -229,13 +246,13 @@ class NearCache:
                 self.trusted = False
             self._generation += 1
             self.engine.clear()
-        self._count("_flushes")
+        self._counters.add("flushes")
 
     def _invalidate(self, names):
         self.drop_many(names)
-        self._count("_invalidations", len(names))
-        for wake in self._wake_events:
-            wake(names)
+        self._counters.add("invalidations", len(names))
+        for hook in self.on_invalidate:
+            hook(names)
 
     # -- the listeners -----------------------------------------------------
 
@@ -272,8 +289,8 @@ class NearCache:
             self._behind = False
             self._addresses = {address[:2] for address in addresses}
             self._poller, self._thread_poller = poller, thread_poller
-            if self.front is not None:
-                self.front.set_listeners([listener.sock.fileno() for listener in listeners])
+            for front in self.fronts:
+                front.set_listeners([listener.sock.fileno() for listener in listeners])
             with self._lock:
                 self._generation += 1  # nothing read before tracking started may be filled
                 self.trusted = True
@@ -301,8 +318,8 @@ class NearCache:
         """With the io lock held: read and apply every listener's messages, so
         that nobody sees the socket empty while a batch is still unapplied.
         Returns the ListenerLost if one failed (the caller loses them all)."""
-        front = self.front
-        if front is not None:
+        fronts = self.fronts
+        for front in fronts:
             front.busy = True
         try:
             behind = False
@@ -320,10 +337,10 @@ class NearCache:
             if behind != self._behind:
                 self._set_behind(behind)
                 if behind:
-                    self._count("_backlogs")
+                    self._counters.add("backlogs")
             return None
         finally:
-            if front is not None:
+            for front in fronts:
                 front.busy = False
 
     def _heartbeat(self, now):
@@ -426,7 +443,7 @@ def _listen(near_ref, stop):
                 delay = min(delay * 2, _RETRY_MOST)
                 continue
             if not first:
-                near._count("_reconnects")
+                near._counters.add("reconnects")
             first = False
             delay = _RETRY_FIRST
             next_ping = time.monotonic() + HEARTBEAT_INTERVAL

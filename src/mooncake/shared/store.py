@@ -1,9 +1,14 @@
-"""The server commands of the cache: every read and write of a SharedMooncake
-goes through one ``Store``, so a layer in front (a near cache) has one seam.
+"""The server commands of the shared tier, as plans that do no I/O.
+
+Every read and write of a shared cache is a *plan*: a generator that yields
+commands and receives their replies (or has redis-py's error thrown into it).
+A command is a callable ``command(client)`` that calls one method of a redis-py
+client, sync or async alike: the sync shell calls it and passes the reply back,
+the async shell awaits what it returns. So the plans, the Lua scripts and the
+rules below exist once, for both shells (``cache`` and ``async_cache``).
 
 Server keys and values are bytes here (made by ``keys`` and ``codec``); ttls
-are whole milliseconds or None (no expiry). redis-py's errors pass through:
-the cache turns them into SharedCacheError. Multi-key commands make one round
+are whole milliseconds or None (no expiry). Multi-key commands make one round
 trip per node: a pipeline (redis-py's ClusterPipeline groups it by node) or
 MGET split by slot.
 
@@ -22,20 +27,24 @@ second run tell:
     touch                  PEXPIRE / PERSIST+EXISTS         the key is still there: safe
     delete, touch ttl<=0   script: DEL + receipt            a receipt says "removed"
     pop                    script: GET + RENAME to receipt  the receipt holds the value
+    add                    script: SET NX + receipt         a receipt says "stored"
+    incr                   script: compare-and-set + receipt  a receipt says "swapped"
     memoize lock           SET NX PX GET                    answers the holder: our token is ours
     memoize unlock         script: compare-and-delete       safe (answer unused)
     memoize lock's holder  GET                              read: safe
     memoize take-over      script: compare-and-set          our token already there: ours
 
 A receipt is a helper key in the same slot as the key (``receipt_name``),
-named by a token each call draws, written only when the call removed
+named by a token each call draws, written only when the call changed
 something and kept ``RECEIPT_MS``: a resend with the same token finds it and
-answers as the first run did. A run that removed nothing leaves no receipt,
+answers as the first run did. A run that changed nothing leaves no receipt,
 so its resend is a fresh attempt, the same as one call made at that time.
 """
 
 import hashlib
 
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.cluster import RedisCluster
 from redis.exceptions import NoScriptError, ResponseError
 
 from .keys import HELPER_MARK
@@ -104,6 +113,44 @@ return 0
 """
 
 
+# KEYS: the key, its receipt. ARGV: the value, its ttl (ms, or "" for none), the receipt's lifetime.
+_ADD = """
+if redis.call('EXISTS', KEYS[2]) == 1 then
+    return 1
+end
+local stored
+if ARGV[2] == '' then
+    stored = redis.call('SET', KEYS[1], ARGV[1], 'NX')
+else
+    stored = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+end
+if stored then
+    redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+    return 1
+end
+return 0
+"""
+
+# KEYS: the key, its receipt. ARGV: the value read, the value to write, the
+# receipt's lifetime. 1: swapped (keeping the ttl); 0: the value changed
+# since it was read; -1: the key is gone.
+_SWAP = """
+if redis.call('EXISTS', KEYS[2]) == 1 then
+    return 1
+end
+local current = redis.call('GET', KEYS[1])
+if not current then
+    return -1
+end
+if current ~= ARGV[1] then
+    return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+return 1
+"""
+
+
 def _wrong_type(exc):
     return str(exc).startswith("WRONGTYPE")
 
@@ -117,16 +164,22 @@ class _Script:
         self.text = text
         self.sha = hashlib.sha1(text.encode()).hexdigest()
 
-    def __call__(self, client, keys, args):
+    def run(self, keys, args):
+        """A plan: the script's reply."""
+        sha, n = self.sha, len(keys)
         try:
-            return client.evalsha(self.sha, len(keys), *keys, *args)
+            return (yield lambda client: client.evalsha(sha, n, *keys, *args))
         except NoScriptError:  # never ran: sending it whole is a first attempt
-            return client.eval(self.text, len(keys), *keys, *args)
+            text = self.text
+            return (yield lambda client: client.eval(text, n, *keys, *args))
 
 
 _DELETE_SCRIPT = _Script(_DELETE)
 _POP_SCRIPT = _Script(_POP)
 _TAKE_OVER_SCRIPT = _Script(_TAKE_OVER)
+_RELEASE_SCRIPT = _Script(_RELEASE)
+_ADD_SCRIPT = _Script(_ADD)
+_SWAP_SCRIPT = _Script(_SWAP)
 
 
 def receipt_name(prefix, name, token):
@@ -136,124 +189,213 @@ def receipt_name(prefix, name, token):
     return prefix + HELPER_MARK + b"receipt:{" + name + b"}:" + token
 
 
-class Store:
-    __slots__ = ("connection",)
+# -- plans (generators: ``reply = yield command``; the return value is the answer) --
 
-    def __init__(self, connection):
-        self.connection = connection
+def ping():
+    return (yield lambda client: client.ping())
 
-    def _client(self):
-        connection = self.connection
-        return connection.client or connection.resolve()
 
-    def ping(self):
-        return self._client().ping()
+def get(name):
+    return (yield lambda client: client.get(name))
 
-    def get(self, name):
-        connection = self.connection
-        return (connection.client or connection.resolve()).get(name)
 
-    def set(self, name, data, ms):
-        connection = self.connection
-        return (connection.client or connection.resolve()).set(name, data, px=ms)
+def get_with_ttl(name):
+    """(data or None, PTTL in ms: -1 no expiry, -2 no key), in one round trip."""
+    def command(client):
+        pipe = client.pipeline(transaction=False)
+        pipe.get(name)
+        pipe.pttl(name)
+        return pipe.execute()
+    data, ms = yield command
+    return data, ms
 
-    def delete(self, name, receipt):
-        """Remove ``name``; True if it was there, even when this is a resend of a
-        call whose reply was lost (``receipt``: see receipt_name)."""
-        return _DELETE_SCRIPT(self._client(), (name, receipt), (RECEIPT_MS,)) == 1
 
-    def acquire(self, name, token, ms):
-        """SET NX PX GET: None if ``name`` was free and now holds ``token`` for
-        ``ms``, else the holder's token (our own ``token`` if a lost reply's
-        resend finds the lock this call took)."""
-        try:
-            return self._client().set(name, token, nx=True, px=ms, get=True)
-        except ResponseError as exc:
-            if _wrong_type(exc):
-                return FOREIGN_HOLDER
-            raise
+#: The Cluster clients: their multi-key reads are split by slot, their scans go node by node.
+CLUSTER_CLIENTS = (RedisCluster, AsyncRedisCluster)
 
-    def lock_holder(self, name):
-        """The token in lock ``name`` (None if free, FOREIGN_HOLDER if not a string)."""
-        try:
-            return self._client().get(name)
-        except ResponseError as exc:
-            if _wrong_type(exc):
-                return FOREIGN_HOLDER
-            raise
 
-    def take_over(self, name, holder, token, ms):
-        """Put ``token`` in lock ``name`` for ``ms`` if it still holds ``holder``;
-        True if it now holds ``token``."""
-        args = (holder, token, ms, FOREIGN_HOLDER)
-        return _TAKE_OVER_SCRIPT(self._client(), (name,), args) == 1
+def get_many(names):
+    def command(client):
+        if isinstance(client, CLUSTER_CLIENTS):
+            return client.mget_nonatomic(names)
+        return client.mget(names)
+    return (yield command)
 
-    def release(self, name, token):
-        """Delete ``name`` only if it still holds ``token`` (one Lua script: atomic)."""
-        return self._client().eval(_RELEASE, 1, name, token)
 
-    def get_and_delete(self, name, receipt):
-        """The value of ``name`` (None if absent), removed; a resend of a call whose
-        reply was lost returns the value the first run removed (``receipt``)."""
-        return _POP_SCRIPT(self._client(), (name, receipt), (RECEIPT_MS,))
+def get_many_with_ttl(names):
+    """([data or None], [PTTL in ms]) of ``names``: one pipeline, one round trip per node."""
+    def command(client):
+        pipe = client.pipeline(transaction=False)
+        for name in names:
+            pipe.get(name)
+            pipe.pttl(name)
+        return pipe.execute()
+    replies = yield command
+    return replies[0::2], replies[1::2]
 
-    def remove(self, name):
-        """DEL, where the answer is not used (a resend removes nothing more)."""
-        self._client().delete(name)
 
-    def exists(self, name):
-        return self._client().exists(name) == 1
+def set(name, data, ms):  # noqa: A001 - the command's name
+    return (yield lambda client: client.set(name, data, px=ms))
 
-    def remaining_ms(self, name):
-        """PTTL: milliseconds left, -1 for no expiry, -2 for no key."""
-        return self._client().pttl(name)
 
-    def expire(self, name, ms):
-        """Restart a key's expiry at ``ms`` (None: never expires); False if absent."""
-        client = self._client()
-        if ms is not None:
-            return bool(client.pexpire(name, ms))
-        # PERSIST says 0 both for "absent" and "had no expiry": ask EXISTS in the same round trip.
+def set_many(pairs, ms):
+    def command(client):
+        pipe = client.pipeline(transaction=False)
+        for name, data in pairs:
+            pipe.set(name, data, px=ms)
+        return pipe.execute()
+    yield command
+
+
+def add(name, data, ms, receipt):
+    """Store ``data`` only if ``name`` is absent; True if this call stored it."""
+    ttl = b"" if ms is None else ms
+    return (yield from _ADD_SCRIPT.run((name, receipt), (data, ttl, RECEIPT_MS))) == 1
+
+
+def swap(name, old, new, receipt):
+    """Replace ``old`` by ``new`` (keeping the ttl): 1 done, 0 changed meanwhile, -1 gone."""
+    return (yield from _SWAP_SCRIPT.run((name, receipt), (old, new, RECEIPT_MS)))
+
+
+def delete(name, receipt):
+    """Remove ``name``; True if it was there, even when this is a resend of a
+    call whose reply was lost (``receipt``: see receipt_name)."""
+    return (yield from _DELETE_SCRIPT.run((name, receipt), (RECEIPT_MS,))) == 1
+
+
+def get_and_delete(name, receipt):
+    """The value of ``name`` (None if absent), removed; a resend of a call whose
+    reply was lost returns the value the first run removed (``receipt``)."""
+    return (yield from _POP_SCRIPT.run((name, receipt), (RECEIPT_MS,)))
+
+
+def remove(name):
+    """DEL, where the answer is not used (a resend removes nothing more)."""
+    yield lambda client: client.delete(name)
+
+
+def delete_many(names):
+    return (yield lambda client: client.delete(*names))
+
+
+def exists(name):
+    return (yield lambda client: client.exists(name)) == 1
+
+
+def remaining_ms(name):
+    """PTTL: milliseconds left, -1 for no expiry, -2 for no key."""
+    return (yield lambda client: client.pttl(name))
+
+
+def expire(name, ms):
+    """Restart a key's expiry at ``ms`` (None: never expires); False if absent."""
+    if ms is not None:
+        return bool((yield lambda client: client.pexpire(name, ms)))
+
+    # PERSIST says 0 both for "absent" and "had no expiry": ask EXISTS in the same round trip.
+    def command(client):
         pipe = client.pipeline(transaction=False)
         pipe.persist(name)
         pipe.exists(name)
-        return pipe.execute()[1] == 1
+        return pipe.execute()
+    return (yield command)[1] == 1
 
-    def get_many(self, names):
-        client = self._client()
-        if self.connection.is_cluster:
-            return client.mget_nonatomic(names)
-        return client.mget(names)
 
-    def set_many(self, pairs, ms):
-        pipe = self._client().pipeline(transaction=False)
-        for name, data in pairs:
-            pipe.set(name, data, px=ms)
-        pipe.execute()
+def acquire(name, token, ms):
+    """SET NX PX GET: None if ``name`` was free and now holds ``token`` for
+    ``ms``, else the holder's token (our own ``token`` if a lost reply's
+    resend finds the lock this call took)."""
+    try:
+        return (yield lambda client: client.set(name, token, nx=True, px=ms, get=True))
+    except ResponseError as exc:
+        if _wrong_type(exc):
+            return FOREIGN_HOLDER
+        raise
 
-    def delete_many(self, names):
-        return self._client().delete(*names)
 
-    def scan(self, pattern, keep=None):
-        """Every key matching ``pattern`` on every master node (and, if given,
-        for which ``keep(name)`` is true: a glob cannot say everything)."""
-        for node in self.connection.primaries():
-            names = node.scan_iter(match=pattern, count=_SCAN_BATCH)
-            yield from names if keep is None else filter(keep, names)
+def lock_holder(name):
+    """The token in lock ``name`` (None if free, FOREIGN_HOLDER if not a string)."""
+    try:
+        return (yield lambda client: client.get(name))
+    except ResponseError as exc:
+        if _wrong_type(exc):
+            return FOREIGN_HOLDER
+        raise
 
-    def count(self, pattern, keep=None):
-        return sum(1 for _ in self.scan(pattern, keep))
 
-    def unlink_matching(self, pattern, keep=None):
-        """UNLINK every key ``scan`` yields, a batch at a time; the count removed."""
-        removed = 0
-        client = self._client()
-        batch = []
-        for name in self.scan(pattern, keep):
-            batch.append(name)
-            if len(batch) == _SCAN_BATCH:
-                removed += client.unlink(*batch)
-                batch.clear()
-        if batch:
-            removed += client.unlink(*batch)
-        return removed
+def take_over(name, holder, token, ms):
+    """Put ``token`` in lock ``name`` for ``ms`` if it still holds ``holder``;
+    True if it now holds ``token``."""
+    args = (holder, token, ms, FOREIGN_HOLDER)
+    return (yield from _TAKE_OVER_SCRIPT.run((name,), args)) == 1
+
+
+def release(name, token):
+    """Delete ``name`` only if it still holds ``token`` (one Lua script: atomic)."""
+    return (yield from _RELEASE_SCRIPT.run((name,), (token,)))
+
+
+def primaries():
+    """The master nodes to scan: redis-py's ClusterNodes, or [None] for a
+    standalone server (the client itself)."""
+    return (yield _get_primaries)
+
+
+def _get_primaries(client):
+    if isinstance(client, CLUSTER_CLIENTS):
+        return client.get_primaries()  # not a coroutine in redis.asyncio either
+    return [None]
+
+
+def scan_page(node, cursor, pattern):
+    """One SCAN step on ``node`` (see primaries): (next cursor, names)."""
+    if node is None:
+        return (yield lambda client: client.scan(cursor, match=pattern, count=_SCAN_BATCH))
+    cursors, names = yield lambda client: client.scan(cursor, match=pattern, count=_SCAN_BATCH,
+                                                      target_nodes=node)
+    # A Cluster client answers the cursor of each node asked: {"host:port": cursor}.
+    (cursor,) = cursors.values()
+    return cursor, names
+
+
+def scan(pattern, keep=None):
+    """Every key matching ``pattern`` on every master node (and, if given, for
+    which ``keep(name)`` is true: a glob cannot say everything), in pages: a
+    plan returning a list of the names of the whole namespace."""
+    found = []
+    for node in (yield from primaries()):
+        cursor = 0
+        while True:
+            cursor, names = yield from scan_page(node, cursor, pattern)
+            found.extend(names if keep is None else filter(keep, names))
+            if not cursor:
+                break
+    return found
+
+
+def count(pattern, keep=None):
+    total = 0
+    for node in (yield from primaries()):
+        cursor = 0
+        while True:
+            cursor, names = yield from scan_page(node, cursor, pattern)
+            total += len(names) if keep is None else sum(1 for _ in filter(keep, names))
+            if not cursor:
+                break
+    return total
+
+
+def unlink_matching(pattern, keep=None):
+    """UNLINK every key ``scan`` finds, a page at a time; the count removed."""
+    removed = 0
+    for node in (yield from primaries()):
+        cursor = 0
+        while True:
+            cursor, names = yield from scan_page(node, cursor, pattern)
+            batch = list(names if keep is None else filter(keep, names))
+            if batch:
+                removed += yield lambda client, batch=batch: client.unlink(*batch)
+            if not cursor:
+                break
+    return removed
