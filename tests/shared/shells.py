@@ -65,9 +65,9 @@ class AsyncDriven:
         return self.cache.__reduce__()
 
     def close(self):
-        if not self._loop.is_closed():
-            self._run(self.cache.aclose())
-            self._loop.close()
+        """aclose(); the cache stays usable, as SharedMooncake's does after close()
+        (the loop itself is closed when this object goes)."""
+        self._run(self.cache.aclose())
 
     def __del__(self):
         loop = getattr(self, "_loop", None)

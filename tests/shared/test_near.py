@@ -17,6 +17,9 @@ from mooncake.shared.local_server import LocalValkey
 from .near_procs import paused_strict_reader, read_until_near_hit, strict_reader, wait_trusted, watching_reader
 
 
+SHELLS = ("sync", "async")  # every test runs through both shells (see conftest)
+
+
 def wait_until(condition, timeout=5.0):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -227,8 +230,8 @@ def test_strict_never_returns_a_value_overwritten_before_the_read_started(server
         writer.close()
 
 
-def test_a_server_flush_flushes_the_near_cache(own_server):
-    cache = SharedMooncake(own_server.url, namespace="n:", near=10)
+def test_a_server_flush_flushes_the_near_cache(own_server, shell_class):
+    cache = shell_class(own_server.url, namespace="n:", near=10)
     wait_trusted(cache)
     settled_put(cache, cache, "k", 1)
     assert cache.get("k") == 1 and len(cache._near.engine) == 1
@@ -240,8 +243,8 @@ def test_a_server_flush_flushes_the_near_cache(own_server):
 
 
 @pytest.mark.parametrize("fail_open", [False, True])
-def test_a_lost_server_flushes_and_bypasses_and_a_restart_needs_no_step(own_server, fail_open):
-    cache = SharedMooncake(own_server.url, namespace="n:", near=10, fail_open=fail_open)
+def test_a_lost_server_flushes_and_bypasses_and_a_restart_needs_no_step(own_server, fail_open, shell_class):
+    cache = shell_class(own_server.url, namespace="n:", near=10, fail_open=fail_open)
     wait_trusted(cache)
     settled_put(cache, cache, "k", 1)
     assert cache.get("k") == 1 and len(cache._near.engine) == 1
@@ -263,12 +266,12 @@ def test_a_lost_server_flushes_and_bypasses_and_a_restart_needs_no_step(own_serv
     cache.close()
 
 
-def test_a_silent_server_is_noticed_by_the_heartbeat(own_server, monkeypatch):
+def test_a_silent_server_is_noticed_by_the_heartbeat(own_server, monkeypatch, shell_class):
     from mooncake.shared import near
 
     monkeypatch.setattr(near, "HEARTBEAT_INTERVAL", 0.05)
     monkeypatch.setattr(near, "HEARTBEAT_TIMEOUT", 0.2)
-    cache = SharedMooncake(own_server.url + "?socket_timeout=0.2", namespace="n:", near=10)
+    cache = shell_class(own_server.url + "?socket_timeout=0.2", namespace="n:", near=10)
     wait_trusted(cache)
     cache.put("k", 1)
     cache.get("k")
@@ -356,6 +359,7 @@ def test_keys_equal_in_python_share_one_near_entry_and_bad_keys_raise(near_pair)
     assert stats["near_hits"] >= 4 and stats["hits"] == stats["near_hits"] + stats["remote_hits"]
 
 
+@pytest.mark.sync_only  # the async shell's get is a coroutine function around the front
 def test_near_hits_are_served_by_the_engines_front(near_pair):
     reader, _ = near_pair
     front = reader.get.__self__
@@ -505,3 +509,28 @@ def test_a_user_without_dangerous_commands_gets_a_near_cache(standalone, namespa
         reader.close()
         admin.execute_command("ACL", "DELUSER", user)
         admin.close()
+
+
+def test_a_killed_listener_connection_flushes_the_near_cache_and_comes_back(own_server, namespace,
+                                                                           shell_class):
+    standalone = own_server  # no other test's listener on it
+    reader = shell_class(standalone.url, namespace=namespace, near=100)
+    writer = shell_class(standalone.url, namespace=namespace)
+    wait_trusted(reader)
+    settled_put(reader, writer, "k", 1)
+    read_until_near_hit(reader, "k", 1)
+    admin = standalone.client()
+    try:
+        listeners = [c["id"] for c in admin.client_list() if "t" in c["flags"]]
+        assert len(listeners) == 1  # the reader's tracking connection
+        admin.client_kill_filter(_id=listeners[0])
+        wait_until(lambda: reader.get_stats()["reconnects"] >= 1, timeout=10)
+        assert reader.get_stats()["flushes"] >= 1  # the old entry went with the listener
+        writer.put("k", 2)
+        wait_trusted(reader)
+        read_until_near_hit(reader, "k", 2)
+    finally:
+        admin.close()
+        writer.clear()
+        reader.close()
+        writer.close()

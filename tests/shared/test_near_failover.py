@@ -12,6 +12,9 @@ from mooncake.shared.local_server import CLUSTER_SLOTS, LocalValkey
 from .near_procs import wait_trusted
 
 
+SHELLS = ("sync", "async")  # the tests using shell_class run through both shells
+
+
 def wait_until(condition, timeout=20.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -57,11 +60,11 @@ def cluster_with_replica(binary):
             node.cleanup()
 
 
-def test_a_failover_flushes_the_near_cache_and_reads_stay_correct(cluster_with_replica):
+def test_a_failover_flushes_the_near_cache_and_reads_stay_correct(cluster_with_replica, shell_class):
     master, _, _, replica = cluster_with_replica
     url = cluster_with_replica[1].url  # not the victim's
-    reader = SharedMooncake(url, namespace="failover:", near=100)
-    writer = SharedMooncake(url, namespace="failover:")
+    reader = shell_class(url, namespace="failover:", near=100)
+    writer = shell_class(url, namespace="failover:")
     wait_trusted(reader)
     keys = [f"k{i}" for i in range(30)]
     writer.put_many({k: 1 for k in keys})
@@ -97,15 +100,15 @@ def test_a_failover_flushes_the_near_cache_and_reads_stay_correct(cluster_with_r
     writer.close()
 
 
-def test_a_graceful_failover_moves_the_listener_and_strict_reads_stay_correct(cluster_with_replica):
+def test_a_graceful_failover_moves_the_listener_and_strict_reads_stay_correct(cluster_with_replica, shell_class):
     """CLUSTER FAILOVER on the replica: the old master lives on as a replica.
     The near cache must notice (its listener's ROLE heartbeat), flush, and
     listen to the new master; then, with the demoted node stopped, a write
     acknowledged by the new master is never read stale in strict mode."""
     master, _, _, replica = cluster_with_replica
     url = cluster_with_replica[1].url  # not a node that changes role
-    reader = SharedMooncake(url, namespace="graceful:", near=100, strict=True)
-    writer = SharedMooncake(url, namespace="graceful:")
+    reader = shell_class(url, namespace="graceful:", near=100, strict=True)
+    writer = shell_class(url, namespace="graceful:")
     wait_trusted(reader)
     keys = [f"k{i}" for i in range(30)]
     writer.put_many({k: 1 for k in keys})
