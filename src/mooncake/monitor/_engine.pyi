@@ -1,7 +1,7 @@
 """Typing of the Cython monitor engine (the pure twin ``mooncake.monitor.twin`` has the same API)."""
 
 from collections.abc import Callable
-from typing import Any, TypedDict, final
+from typing import Any, Literal, TypedDict, final
 
 from mooncake.monitor.tracking import Track
 from mooncake.monitor.views import MetricsView, OperationStatsView
@@ -33,7 +33,7 @@ class MonitorLock:
     def release(self) -> None: ...
     def locked(self) -> bool: ...
     def __enter__(self) -> MonitorLock: ...
-    def __exit__(self, *exc: object) -> bool: ...
+    def __exit__(self, *exc: object) -> Literal[False]: ...
 
 @final
 class SimpleMonitor:
