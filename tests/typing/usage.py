@@ -119,6 +119,8 @@ def prometheus_api() -> None:
 
     registry = CollectorRegistry()
     collector = MonitorCollector(SimpleMonitor(), prefix="app").register(registry)
+    for family in collector.collect():
+        reveal_type(family.name)  # revealed: str
     reveal_type(collector)  # revealed: mooncake.monitor.prometheus.MonitorCollector
 
 

@@ -9,13 +9,7 @@ from mooncake.monitor.metrics import PerformanceMetrics as PerformanceMetrics
 
 __all__ = ["MonitorLock", "PerformanceMetrics", "SimpleMonitor"]
 
-# Stub-only names for the dicts the monitor returns (private: they do not exist at runtime).
-class _OperationStats(TypedDict):
-    count: int
-    total_time: float
-    success_count: int
-    total_size: int
-
+# A stub-only name for the dict the summary holds per operation (private: it does not exist at run time).
 class _OperationSummary(TypedDict):
     count: int
     avg_duration: float
@@ -67,3 +61,6 @@ class SimpleMonitor:
     def get_metrics_count(self) -> int: ...
     def get_supported_operations(self) -> list[str]: ...
     def to_prometheus(self, prefix: str = "mooncake") -> str: ...
+    def _export_rows(self) -> list[tuple[str, int, int, int, float, tuple[int, ...]]]:
+        """One snapshot for the Prometheus export: ``(operation, count, successes,
+        bytes, seconds, counts per export boundary)`` per operation."""

@@ -26,6 +26,8 @@ from .histogram import EXPORT_BOUNDS
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
+
+    from ..engines import SimpleMonitor
     from prometheus_client.registry import CollectorRegistry
 
 __all__ = ["MonitorCollector", "format_float", "render_text"]
@@ -79,7 +81,7 @@ def _cumulative(counts: Sequence[int]) -> list[int]:
     return out
 
 
-def render_text(monitor: Any, prefix: str = "mooncake") -> str:
+def render_text(monitor: "SimpleMonitor", prefix: str = "mooncake") -> str:
     """The monitor's metrics in the Prometheus text exposition format (version 0.0.4).
 
     An empty monitor gives the HELP and TYPE lines with no samples. Raises
@@ -123,7 +125,7 @@ class MonitorCollector:
     Needs ``prometheus_client`` (``pip install mooncake[prometheus]``).
     """
 
-    def __init__(self, monitor: Any, prefix: str = "mooncake") -> None:
+    def __init__(self, monitor: "SimpleMonitor", prefix: str = "mooncake") -> None:
         _check_prefix(prefix)
         _import_client()  # fail at construction, not at the first scrape
         self._monitor = monitor
