@@ -1,4 +1,10 @@
-"""The run's outputs: a Markdown report, a PNG bar chart and a JSON file of raw figures."""
+"""The run's outputs: a Markdown report, a PNG bar chart and a JSON file of raw figures.
+
+The docs site includes ``latest.md`` as it is (docs/benchmarks/), so every
+figure the docs show comes from a run. ``render`` writes the Markdown again
+from a ``latest.json`` without timing anything (``python -m bench --render``),
+for when the writer changes but the figures do not.
+"""
 
 import json
 import os
@@ -88,9 +94,19 @@ def targets_table(targets):
     return "\n".join(lines)
 
 
+def versions_line(m):
+    """``Peers: cachetools 8.0.2, ...`` from the machine description (``bench.machine``)."""
+    peers_ = ", ".join(f"{name} {version}" for name, version in (m.get("peer_versions") or {}).items()
+                       if name not in ("dict", "mooncake pure") and version)
+    tools = ", ".join(f"{name} {version}" for name, version in (m.get("packages") or {}).items()
+                      if version and name not in {p.split(".")[0] for p in PEER_NAMES})
+    return f"Versions: {peers_}; tools: {tools}; {m.get('platform', '?')}."
+
+
 def markdown(data, targets):
     m = data["machine"]
     cfg = data["config"]
+    end = m.get("load_average_end")
     out = [
         "# mooncake benchmark results",
         "",
@@ -98,7 +114,10 @@ def markdown(data, targets):
         f"{m['python'].split()[0]} ({'GIL' if m['gil_enabled'] else 'free-threaded'}) · "
         f"mooncake {m['mooncake_version']} @ {(m['mooncake_commit'] or '?')[:10]}"
         f"{' (dirty tree)' if m['mooncake_worktree_dirty'] else ''} · mode: {cfg['mode']} · "
-        f"load average at start {', '.join(f'{x:.2f}' for x in m['load_average'] or [])}",
+        f"load average at start {', '.join(f'{x:.2f}' for x in m['load_average'] or [])}"
+        + (f", at the end {', '.join(f'{x:.2f}' for x in end)}" if end else ""),
+        "",
+        versions_line(m),
         "",
         f"Command: `{cfg['command']}`. In-process harness: {cfg['rounds']} rounds, peers interleaved "
         "per round, loops calibrated per peer, GC off while timing, thread CPU time (wall time for "
@@ -251,6 +270,73 @@ def chart(data, path):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+README_START = "<!-- headline: written by python -m bench from bench/results; do not edit -->"
+README_END = "<!-- end of headline -->"
+#: (row label, workload kind, operation) of the README's headline table.
+HEADLINE_ROWS = (("get hit, str keys", "str", "get hit"), ("put overwrite, str keys", "str", "put overwrite"),
+                 ("get hit, bounded cache", "str", "bounded get hit"))
+HEADLINE_PEERS = ("mooncake", BASELINE, RIVAL, "cachetools.TTLCache")
+
+
+def headline(latest, hitratio=None):
+    """The README's headline figures, as Markdown, from ``latest.json`` (and ``hitratio.json``)."""
+    short = {"cachetools.TTLCache": "cachetools", "cachebox.VTTLCache": "cachebox"}
+    m = latest["machine"]
+    lines = [f"| last run: {m['date'][:10]}, {m['cpu_model']}, Python {m['python'].split()[0]} | "
+             + " | ".join(short.get(p, p) for p in HEADLINE_PEERS) + " |",
+             "|---|" + "---:|" * len(HEADLINE_PEERS)]
+    for label, kind, op in HEADLINE_ROWS:
+        by_peer = latest["micro"].get(kind, {}).get(op, {})
+        lines.append(f"| {label} (ns, median) | "
+                     + " | ".join(_ns(_median(by_peer.get(p))) for p in HEADLINE_PEERS) + " |")
+    memory = latest.get("memory", {})
+    lines.append("| memory per entry (bytes) | " + " | ".join(
+        f"{memory[p]['bytes_per_entry']:.1f}" if p in memory else "–" for p in HEADLINE_PEERS) + " |")
+    if hitratio:
+        rows = [by_peer for by_c in hitratio["miss_ratio"].values() for by_peer in by_c.values()]
+
+        def average(column):
+            return sum(row[column] for row in rows) / len(rows)
+
+        best = min(hitratio["peers"], key=average)
+        lines += ["", f"Average miss ratio over the {len(rows)} hit-ratio rows (lower is better): "
+                  f"mooncake {average('mooncake'):.4f}, the best peer ({best}) {average(best):.4f}, "
+                  f"Belady's offline bound {average('Belady MIN'):.4f}."]
+    return "\n".join(lines)
+
+
+def update_readme(results_dir, readme):
+    """Rewrite the headline block of ``readme`` from the results in ``results_dir``;
+    False (and nothing written) if the README has no such block."""
+    with open(os.path.join(results_dir, "latest.json")) as f:
+        latest = json.load(f)
+    hitratio = None
+    if os.path.exists(os.path.join(results_dir, "hitratio.json")):
+        with open(os.path.join(results_dir, "hitratio.json")) as f:
+            hitratio = json.load(f)
+    with open(readme) as f:
+        text = f.read()
+    if README_START not in text or README_END not in text:
+        return False
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    with open(readme, "w") as f:
+        f.write(text[:start] + "\n" + headline(latest, hitratio) + "\n" + text[end:])
+    return True
+
+
+def render(out_dir):
+    """Write ``latest.md`` in ``out_dir`` again from its ``latest.json``; returns the Markdown."""
+    import types
+
+    with open(os.path.join(out_dir, "latest.json")) as f:
+        data = json.load(f)
+    targets = [types.SimpleNamespace(**{**t, "name": t["target"]}) for t in data.get("targets", [])]
+    text = markdown(data, targets)
+    with open(os.path.join(out_dir, "latest.md"), "w") as f:
+        f.write(text + "\n")
+    return text
 
 
 def write(data, targets, out_dir):

@@ -7,11 +7,13 @@ the slow twin.
 """
 
 import os
+from typing import TYPE_CHECKING, Any
 
 #: True when the Cython engines are in use, False for the pure-Python twins.
 ACCELERATED = os.environ.get("MOONCAKE_PURE_PYTHON") != "1"
 
-if ACCELERATED:
+# A type checker reads the engines' stubs: the twins have the same API.
+if ACCELERATED or TYPE_CHECKING:
     try:
         from .cache._engine import SimpleMooncake
         from .monitor._engine import MonitorLock, PerformanceMetrics, SimpleMonitor
@@ -26,10 +28,10 @@ else:
     from .monitor.twin import MonitorLock, PerformanceMetrics, SimpleMonitor
 
 
-def near_front():
+def near_front() -> Any:
     """The class that serves the shared tier's near hits (imported on first
     use, so that ``import mooncake`` needs nothing of the shared tier)."""
-    if ACCELERATED:
+    if ACCELERATED or TYPE_CHECKING:
         from .shared._near_front import NearFront
     else:
         from .shared.near_front import NearFront

@@ -12,12 +12,17 @@ and ``metrics`` (``mooncake.monitor.views``); ``SnapshotMapping`` of
 """
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Optional, TypeVar, Union, overload
+
+_K = TypeVar("_K")
+_V_co = TypeVar("_V_co", covariant=True)
+_T_co = TypeVar("_T_co", covariant=True)
 
 __all__ = ["SnapshotMapping", "SnapshotSequence"]
 
 
-class SnapshotSequence(Sequence):
+class SnapshotSequence(Sequence[_T_co]):
     """A read-only sequence over records its owner keeps, oldest first.
 
     A subclass provides ``_length()``, ``_item(index)`` (an int, negative
@@ -29,55 +34,59 @@ class SnapshotSequence(Sequence):
 
     __slots__ = ("_owner",)
 
-    _convert = None
+    _convert: Optional[Callable[[Any], Any]] = None
 
-    def __init__(self, owner):
+    def __init__(self, owner: Any) -> None:
         self._owner = owner
 
-    def _length(self):
+    def _length(self) -> int:
         raise NotImplementedError
 
-    def _item(self, index):
+    def _item(self, index: int) -> Any:
         raise NotImplementedError
 
-    def _snapshot(self):
+    def _snapshot(self) -> list[Any]:
         raise NotImplementedError
 
-    def _slice(self, where):
+    def _slice(self, where: slice) -> list[Any]:
         """The records a slice selects, as a list (a subclass may ask its owner directly)."""
         return self._snapshot()[where]
 
-    def _shown(self, records):
+    def _shown(self, records: Iterable[Any]) -> Iterator[_T_co]:
         """An iterator of ``records`` as the view shows them."""
         return iter(records) if self._convert is None else map(self._convert, records)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self._length()
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> _T_co: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[_T_co]: ...
+    def __getitem__(self, index: Union[int, slice]) -> Union[_T_co, list[_T_co]]:
         if isinstance(index, slice):
             records = self._slice(index)
             return records if self._convert is None else list(map(self._convert, records))
-        record = self._item(operator.index(index))
+        record: _T_co = self._item(operator.index(index))
         return record if self._convert is None else self._convert(record)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[_T_co]:
         return self._shown(self._snapshot())
 
-    def __reversed__(self):
+    def __reversed__(self) -> Iterator[_T_co]:
         return self._shown(reversed(self._snapshot()))
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, type(self)):
             other = other[:]
         if isinstance(other, (list, tuple)):
             return self[:] == list(other)
         return NotImplemented
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as a list is
 
 
-class SnapshotMapping(Mapping):
+class SnapshotMapping(Mapping[_K, _V_co]):
     """A read-only mapping over rows its owner keeps.
 
     A subclass provides ``_row(key)`` (a fresh value for a present key, else
@@ -87,23 +96,23 @@ class SnapshotMapping(Mapping):
 
     __slots__ = ("_owner",)
 
-    def __init__(self, owner):
+    def __init__(self, owner: Any) -> None:
         self._owner = owner
 
-    def _row(self, key):
+    def _row(self, key: Any) -> Optional[_V_co]:
         raise NotImplementedError
 
-    def _keys(self):
+    def _keys(self) -> list[_K]:
         raise NotImplementedError
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: _K) -> _V_co:
         row = self._row(key)
         if row is None:
             raise KeyError(key)
         return row
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[_K]:
         return iter(self._keys())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._keys())

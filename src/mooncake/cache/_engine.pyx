@@ -84,6 +84,7 @@ from mooncake._csupport cimport (
 
 import copyreg
 import sys
+from types import GenericAlias
 
 from mooncake.checks import as_pair
 from mooncake.cache.arguments import (

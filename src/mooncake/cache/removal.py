@@ -16,5 +16,5 @@ class RemovalReason(str, enum.Enum):
     REPLACED = "replaced"  #: a put overwrote it
     CLEARED = "cleared"    #: removed by clear()
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.value

@@ -303,6 +303,11 @@ cdef class SimpleMooncake:
         finally:
             grave_release(&grave, self.on_remove)
 
+    def __class_getitem__(cls, params):
+        """``SimpleMooncake[str, bytes]``: the key and value types, for annotations
+        (a ``types.GenericAlias``; the cache itself checks no types)."""
+        return GenericAlias(cls, params)
+
     def __len__(self):
         """The number of live entries (expired ones are removed first)."""
         cdef Graveyard grave

@@ -28,6 +28,7 @@ import math
 import sys
 import threading
 import time
+from types import GenericAlias
 
 from ..checks import as_pair
 from ..user_code import calling_user_code, report_unraisable
@@ -557,6 +558,11 @@ class SimpleMooncake:
                 entry.removed = True
                 graveyard.append((entry.key, entry.value, CLEARED))
                 entry.key = entry.value = None
+
+    def __class_getitem__(cls, params):
+        """``SimpleMooncake[str, bytes]``: the key and value types, for annotations
+        (a ``types.GenericAlias``; the cache itself checks no types)."""
+        return GenericAlias(cls, params)
 
     def __len__(self):
         """The number of live entries (expired ones are removed first)."""

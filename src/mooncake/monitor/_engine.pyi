@@ -1,7 +1,7 @@
 """Typing of the Cython monitor engine (the pure twin ``mooncake.monitor.twin`` has the same API)."""
 
 from collections.abc import Callable
-from typing import Any, TypedDict, final
+from typing import Any, Literal, TypedDict, final
 
 from mooncake.monitor.tracking import Track
 from mooncake.monitor.views import MetricsView, OperationStatsView
@@ -9,13 +9,7 @@ from mooncake.monitor.metrics import PerformanceMetrics as PerformanceMetrics
 
 __all__ = ["MonitorLock", "PerformanceMetrics", "SimpleMonitor"]
 
-# Stub-only names for the dicts the monitor returns (private: they do not exist at runtime).
-class _OperationStats(TypedDict):
-    count: int
-    total_time: float
-    success_count: int
-    total_size: int
-
+# A stub-only name for the dict the summary holds per operation (private: it does not exist at run time).
 class _OperationSummary(TypedDict):
     count: int
     avg_duration: float
@@ -33,7 +27,7 @@ class MonitorLock:
     def release(self) -> None: ...
     def locked(self) -> bool: ...
     def __enter__(self) -> MonitorLock: ...
-    def __exit__(self, *exc: object) -> bool: ...
+    def __exit__(self, *exc: object) -> Literal[False]: ...
 
 @final
 class SimpleMonitor:
@@ -67,3 +61,6 @@ class SimpleMonitor:
     def get_metrics_count(self) -> int: ...
     def get_supported_operations(self) -> list[str]: ...
     def to_prometheus(self, prefix: str = "mooncake") -> str: ...
+    def _export_rows(self) -> list[tuple[str, int, int, int, float, tuple[int, ...]]]:
+        """One snapshot for the Prometheus export: ``(operation, count, successes,
+        bytes, seconds, counts per export boundary)`` per operation."""

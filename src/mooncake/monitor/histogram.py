@@ -68,11 +68,12 @@ EXPORT_BOUNDS = tuple(
 ) + (10.0,)
 
 
-def _bits(x):
-    return struct.unpack("<Q", struct.pack("<d", x))[0]
+def _bits(x: float) -> int:
+    bits: int = struct.unpack("<Q", struct.pack("<d", x))[0]
+    return bits
 
 
-def bucket_index(x):
+def bucket_index(x: float) -> int:
     """Bucket of the duration ``x`` (a finite float >= 0).
 
     ``UNDERFLOW`` for ``x <= 2**MIN_EXPONENT``, ``OVERFLOW`` for
@@ -86,7 +87,7 @@ def bucket_index(x):
     return ((_bits(x) - 1) >> (_MANTISSA_BITS - SUB_BUCKET_BITS)) - _FIRST_INDEX
 
 
-def bucket_value(index, minimum, maximum):
+def bucket_value(index: int, minimum: float, maximum: float) -> float:
     """The duration a percentile falling in bucket ``index`` reports.
 
     The bucket's midpoint ``2**e * (1 + (2*sub + 1) / 128)`` (exact in binary
@@ -103,11 +104,11 @@ def bucket_value(index, minimum, maximum):
     return min(max(mid, minimum), maximum)
 
 
-def percentile_rank(p, n):
+def percentile_rank(p: int, n: int) -> int:
     """Nearest rank of the ``p``-th percentile (``p`` an int 1..100) among ``n >= 1`` values."""
     return max(1, (p * n + 99) // 100)
 
 
-def export_index(x):
+def export_index(x: float) -> int:
     """Index of the first ``EXPORT_BOUNDS`` boundary ``>= x`` (``len(EXPORT_BOUNDS)`` for +Inf)."""
     return bisect.bisect_left(EXPORT_BOUNDS, x)

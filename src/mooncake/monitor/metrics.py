@@ -2,6 +2,7 @@
 
 import dataclasses
 import sys
+from typing import NoReturn
 
 __all__ = ["PerformanceMetrics"]
 
@@ -30,12 +31,12 @@ class PerformanceMetrics:
     data_size: int = 0
 
 
-def _refuse_change(self, name, *value):
+def _refuse_change(self: object, name: str, *value: object) -> NoReturn:
     raise dataclasses.FrozenInstanceError(f"PerformanceMetrics is immutable; cannot change {name!r}")
 
 
 # With slots=True, Python 3.10 and 3.11 generate a __setattr__ that raises
 # TypeError (not FrozenInstanceError) for a name that is not a field: replace
 # both hooks with ones that refuse every change the same way.
-PerformanceMetrics.__setattr__ = _refuse_change
-PerformanceMetrics.__delattr__ = _refuse_change
+PerformanceMetrics.__setattr__ = _refuse_change  # type: ignore[method-assign]
+PerformanceMetrics.__delattr__ = _refuse_change  # type: ignore[method-assign]

@@ -20,8 +20,15 @@ counters restart from zero, which Prometheus treats as a counter reset.
 
 import math
 import re
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from .histogram import EXPORT_BOUNDS
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
+    from ..engines import SimpleMonitor
+    from prometheus_client.registry import CollectorRegistry
 
 __all__ = ["MonitorCollector", "format_float", "render_text"]
 
@@ -35,7 +42,7 @@ _HELP = {
 }
 
 
-def format_float(value):
+def format_float(value: float) -> str:
     """A float as Prometheus (and ``prometheus_client``) writes it: ``+Inf``, ``1e-07``, ``0.25``."""
     value = float(value)
     if value == math.inf:
@@ -56,25 +63,25 @@ def format_float(value):
 _LE_LABELS = tuple(format_float(bound) for bound in EXPORT_BOUNDS) + ("+Inf",)
 
 
-def _check_prefix(prefix):
+def _check_prefix(prefix: object) -> None:
     if not isinstance(prefix, str) or not _NAME.match(prefix):
         raise ValueError(f"prefix must be a Prometheus metric name, got {prefix!r}")
 
 
-def _escape(label_value):
+def _escape(label_value: str) -> str:
     return label_value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
-def _cumulative(counts):
+def _cumulative(counts: Sequence[int]) -> list[int]:
     total = 0
-    out = []
+    out: list[int] = []
     for count in counts:
         total += count
         out.append(total)
     return out
 
 
-def render_text(monitor, prefix="mooncake"):
+def render_text(monitor: "SimpleMonitor", prefix: str = "mooncake") -> str:
     """The monitor's metrics in the Prometheus text exposition format (version 0.0.4).
 
     An empty monitor gives the HELP and TYPE lines with no samples. Raises
@@ -82,9 +89,9 @@ def render_text(monitor, prefix="mooncake"):
     """
     _check_prefix(prefix)
     rows = monitor._export_rows()
-    lines = []
+    lines: list[str] = []
 
-    def family(name, kind, help_text):
+    def family(name: str, kind: str, help_text: str) -> None:
         lines.append(f"# HELP {name} {help_text}")
         lines.append(f"# TYPE {name} {kind}")
 
@@ -118,26 +125,26 @@ class MonitorCollector:
     Needs ``prometheus_client`` (``pip install mooncake[prometheus]``).
     """
 
-    def __init__(self, monitor, prefix="mooncake"):
+    def __init__(self, monitor: "SimpleMonitor", prefix: str = "mooncake") -> None:
         _check_prefix(prefix)
         _import_client()  # fail at construction, not at the first scrape
         self._monitor = monitor
         self._prefix = prefix
 
-    def register(self, registry=None):
+    def register(self, registry: Optional["CollectorRegistry"] = None) -> "MonitorCollector":
         """Register with ``registry`` (default: ``prometheus_client.REGISTRY``); returns self."""
         if registry is None:
             registry = _import_client().REGISTRY
         registry.register(self)
         return self
 
-    def describe(self):
+    def describe(self) -> list["Metric"]:
         return self._families([])
 
-    def collect(self):
+    def collect(self) -> list["Metric"]:
         return self._families(self._monitor._export_rows())
 
-    def _families(self, rows):
+    def _families(self, rows: Sequence[Any]) -> list["Metric"]:
         core = _import_client().core
         labels = ["operation"]
         ops = core.CounterMetricFamily(f"{self._prefix}_operations", _HELP["operations"], labels=labels)
@@ -158,7 +165,7 @@ class MonitorCollector:
         return [ops, failures, size, duration]
 
 
-def _import_client():
+def _import_client() -> Any:
     try:
         import prometheus_client
         import prometheus_client.core  # noqa: F401 - the metric families live there

@@ -3,6 +3,10 @@
 import functools
 import inspect
 import time
+from types import TracebackType
+from typing import Any, Callable, Literal, Optional, TypeVar, cast
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = ["Track"]
 
@@ -23,7 +27,7 @@ class Track:
 
     __slots__ = ("_monitor", "_operation", "_data_size", "_start")
 
-    def __init__(self, monitor, operation, data_size=0):
+    def __init__(self, monitor: Any, operation: str, data_size: int = 0) -> None:
         # Check now, with the same rules as record_operation, so a typo fails
         # at the `with` line rather than after the block ran.
         if not isinstance(operation, str):
@@ -35,38 +39,43 @@ class Track:
         self._monitor = monitor
         self._operation = operation
         self._data_size = data_size
-        self._start = None
+        self._start: Optional[float] = None
 
-    def __enter__(self):
+    def __enter__(self) -> "Track":
         if self._start is not None:
             raise RuntimeError("this track() block is already running; use a new monitor.track()")
         self._start = time.perf_counter()
         return self
 
-    def __exit__(self, exc_type, exc, tb):
-        duration = time.perf_counter() - self._start
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> Literal[False]:
+        duration = time.perf_counter() - cast(float, self._start)
         self._start = None
         self._monitor.record_operation(self._operation, duration, exc_type is None, self._data_size)
         return False
 
-    def __call__(self, func):
+    def __call__(self, func: _F) -> _F:
         monitor, operation, data_size = self._monitor, self._operation, self._data_size
 
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
-            async def timed_coroutine(*args, **kwargs):
+            async def timed_coroutine(*args: Any, **kwargs: Any) -> Any:
                 with Track(monitor, operation, data_size):
                     return await func(*args, **kwargs)
 
-            return timed_coroutine
+            return timed_coroutine  # type: ignore[return-value]  # functools.wraps keeps the signature
 
         @functools.wraps(func)
-        def timed(*args, **kwargs):
+        def timed(*args: Any, **kwargs: Any) -> Any:
             with Track(monitor, operation, data_size):
                 return func(*args, **kwargs)
 
-        return timed
+        return timed  # type: ignore[return-value]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Track {self._operation!r} data_size={self._data_size}>"

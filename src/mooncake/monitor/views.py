@@ -13,12 +13,26 @@ The monitor side of the protocol (private, implemented by both twins):
 ``_operation_row(op)`` and ``get_supported_operations()``.
 """
 
+from typing import TYPE_CHECKING, Any, Optional, TypedDict
+
 from ..views import SnapshotMapping, SnapshotSequence
 
-__all__ = ["MetricsView", "OperationStatsView"]
+if TYPE_CHECKING:
+    from .metrics import PerformanceMetrics
+
+__all__ = ["MetricsView", "OperationStats", "OperationStatsView"]
 
 
-class MetricsView(SnapshotSequence):
+class OperationStats(TypedDict):
+    """One row of ``operation_stats``: totals since creation or the last reset."""
+
+    count: int
+    total_time: float
+    success_count: int
+    total_size: int
+
+
+class MetricsView(SnapshotSequence["PerformanceMetrics"]):
     """The retained ``PerformanceMetrics``, oldest first; at most ``max_metrics`` long.
 
     Supports ``len``, indexing (negative too; ``IndexError`` out of range),
@@ -28,23 +42,26 @@ class MetricsView(SnapshotSequence):
 
     __slots__ = ()
 
-    def _length(self):
-        return self._owner._metrics_len()
+    def _length(self) -> int:
+        length: int = self._owner._metrics_len()
+        return length
 
-    def _item(self, index):
-        return self._owner._metrics_item(index)
+    def _item(self, index: int) -> "PerformanceMetrics":
+        item: PerformanceMetrics = self._owner._metrics_item(index)
+        return item
 
-    def _snapshot(self):
-        return self._owner._metrics_slice(slice(None))
+    def _snapshot(self) -> list[Any]:
+        return self._slice(slice(None))
 
-    def _slice(self, where):
-        return self._owner._metrics_slice(where)
+    def _slice(self, where: slice) -> list[Any]:
+        records: list[Any] = self._owner._metrics_slice(where)
+        return records
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<MetricsView of {len(self)} PerformanceMetrics>"
 
 
-class OperationStatsView(SnapshotMapping):
+class OperationStatsView(SnapshotMapping[str, OperationStats]):
     """``operation -> {'count', 'total_time', 'success_count', 'total_size'}``.
 
     Covers everything recorded since creation or the last reset, not only the
@@ -55,11 +72,13 @@ class OperationStatsView(SnapshotMapping):
 
     __slots__ = ()
 
-    def _row(self, operation):
-        return self._owner._operation_row(operation)
+    def _row(self, operation: Any) -> Optional[OperationStats]:
+        row: Optional[OperationStats] = self._owner._operation_row(operation)
+        return row
 
-    def _keys(self):
-        return self._owner.get_supported_operations()
+    def _keys(self) -> list[str]:
+        names: list[str] = self._owner.get_supported_operations()
+        return names
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"OperationStatsView({dict(self.items())!r})"
