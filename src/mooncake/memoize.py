@@ -36,15 +36,20 @@ The rules, for plain functions and coroutine functions alike:
 """
 
 import asyncio
-import collections
 import functools
 import inspect
 import threading
+import typing
 import weakref
 
 from .checks import ttl_seconds
 
-CacheInfo = collections.namedtuple("CacheInfo", ["hits", "misses", "size"])
+class CacheInfo(typing.NamedTuple):
+    """``wrapper.cache_info()``: hits and misses since the last cache_clear, and live entries."""
+
+    hits: int
+    misses: int
+    size: int
 
 _MISSING = object()
 _KWARGS = object()  # separates positional from keyword arguments in a key

@@ -124,8 +124,66 @@ def prometheus_api() -> None:
     reveal_type(collector)  # revealed: mooncake.monitor.prometheus.MonitorCollector
 
 
+def shared_api(url: str) -> None:
+    from mooncake.shared import AsyncSharedMooncake, SharedCacheError, SharedMooncake
+
+    anything = SharedMooncake(url, namespace="typing:")
+    reveal_type(anything)  # revealed: mooncake.shared.cache.SharedMooncake[Any]
+    cache: SharedMooncake[dict[str, int]] = SharedMooncake(url, namespace="typing:", near=100)
+    reveal_type(cache.put("a", {"n": 1}, ttl=60))  # revealed: bool
+    reveal_type(cache.get("a"))  # revealed: dict[str, int] | None
+    reveal_type(cache.get(("t", 1), 0))  # revealed: dict[str, int] | int
+    reveal_type(cache["a"])  # revealed: dict[str, int]
+    reveal_type(cache.get_many(["a", b"b", 3]))  # revealed: dict[str | bytes | int | tuple[..., ...], dict[str, int]]
+    reveal_type(cache.ttl("a"))  # revealed: float | None
+    reveal_type(cache.add("b", {"n": 2}))  # revealed: bool
+    counters: SharedMooncake[int] = SharedMooncake(url, namespace="typing:counters:")
+    counters.put("n", 1)
+    reveal_type(counters.incr("n", 2))  # revealed: int
+    reveal_type(cache.get_stats()["hits"])  # revealed: int
+    reveal_type(cache.get_stats()["total_objects"])  # revealed: int | None
+
+    @cache.memoize(ttl=60)
+    def square(x: int) -> dict[str, int]:
+        return {"square": x * x}
+
+    reveal_type(square(3))  # revealed: dict[str, int]
+    reveal_type(square.cache_info().hits)  # revealed: int
+    try:
+        cache.ping()
+    except SharedCacheError as exc:
+        reveal_type(exc.__cause__)  # revealed: BaseException | None
+    for made in (cache, counters, anything):
+        made.clear()
+        made.close()
+
+    async def main() -> None:
+        acache: AsyncSharedMooncake[str] = AsyncSharedMooncake(url, namespace="typing:async:")
+        async with acache:
+            reveal_type(await acache.put("k", "v"))  # revealed: bool
+            reveal_type(await acache.get("k"))  # revealed: str | None
+            reveal_type(await acache.contains("k"))  # revealed: bool
+            reveal_type(await acache.size())  # revealed: int
+
+            @acache.memoize(ttl=60)
+            async def greet(name: str) -> str:
+                return f"hello {name}"
+
+            reveal_type(await greet("Ada"))  # revealed: str
+            reveal_type((await greet.cache_info()).misses)  # revealed: int
+            await acache.clear()
+        shell = SharedMooncake(url, namespace="typing:as-async:").as_async()
+        reveal_type(shell)  # revealed: mooncake.shared.async_cache.AsyncSharedMooncake[Any]
+        await shell.aclose()
+
+    asyncio.run(main())
+
+
 if __name__ == "__main__":
+    import os
+
     cache_api()
     memoize_api()
     monitor_api()
     prometheus_api()
+    shared_api(os.environ["MOONCAKE_URL"])

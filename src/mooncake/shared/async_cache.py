@@ -12,11 +12,16 @@ connection whose reply was not read (it disconnects on any exception while
 sending or reading), so no later command can be handed that reply.
 """
 
+from __future__ import annotations
+
 import asyncio
 import functools
 import inspect
 import time
+import typing
 from types import CoroutineType
+from typing import (TYPE_CHECKING, Any, Awaitable, Callable, Dict, Generic, Iterable, Mapping, Optional,
+                    Tuple, Union, overload)
 
 import redis
 import redis.cluster
@@ -31,6 +36,23 @@ from .errors import SERVER_ERRORS, SharedCacheError
 from .keys import MemoKey
 from .memo_keys import SharedMemoKeys
 from .single_flight import AsyncSingleFlight, Waiters
+
+if TYPE_CHECKING:
+    import redis.asyncio
+    import redis.asyncio.cluster
+    from typing_extensions import ParamSpec, Self, TypeVar
+
+    from ..cache._engine import SimpleMooncake as Engine
+    from ..cache._engine import _Recorder
+    from .cache import SharedMooncake
+    from .protocols import AsyncMemoized, Key, Serializer, SharedStats
+
+    V = TypeVar("V", default=Any)  # the values' type: Any unless the user says
+    D = TypeVar("D")
+    T = TypeVar("T")
+    P = ParamSpec("P")
+else:
+    V = typing.TypeVar("V")
 
 
 class _Refused(SharedCacheError):
@@ -65,7 +87,7 @@ class _MirrorConnection(Connection):
             return self.client
 
 
-class AsyncSharedMooncake:
+class AsyncSharedMooncake(Generic[V]):
     """SharedMooncake's API for asyncio: every operation is a coroutine.
 
     ``AsyncSharedMooncake(url=None, *, client=None, namespace="mooncake:",
@@ -90,9 +112,13 @@ class AsyncSharedMooncake:
     serves every loop and thread of the process alike).
     """
 
-    def __init__(self, url=None, *, client=None, namespace="mooncake:", serializer="pickle",
-                 signing_key=None, fail_open=False, monitor=None, near=None, near_ttl=60,
-                 strict=False):
+    def __init__(self, url: Optional[str] = None, *,
+                 client: Union[redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster, None] = None,
+                 namespace: str = "mooncake:", serializer: Union[str, Serializer] = "pickle",
+                 signing_key: Optional[bytes] = None, fail_open: bool = False,
+                 monitor: Optional[_Recorder] = None,
+                 near: Union[int, Engine[Any, Any], None] = None, near_ttl: float = 60,
+                 strict: bool = False) -> None:
         near_seconds = check_near_options(near, near_ttl, strict)
         engine = None if near is None else near_engine(near)
         self._core = core = SharedCore(namespace, serializer, signing_key, fail_open, monitor)
@@ -111,7 +137,7 @@ class AsyncSharedMooncake:
             self._attach_front(strict)
 
     @classmethod
-    def _sharing(cls, cache):
+    def _sharing(cls, cache: SharedMooncake[V]) -> AsyncSharedMooncake[V]:
         """The async shell of a SharedMooncake's core (see SharedMooncake.as_async)."""
         url = cache._connection._url
         if url is None:
@@ -179,7 +205,7 @@ class AsyncSharedMooncake:
             self._near.start()
         return client
 
-    async def connect(self):
+    async def connect(self) -> None:
         """Connect this loop's client now (PING). SharedCacheError for a
         configuration mistake, fail_open or not, and for an unreachable server
         unless fail_open (the cache then connects on a later call)."""
@@ -195,16 +221,21 @@ class AsyncSharedMooncake:
 
     # -- single keys ------------------------------------------------------
 
-    async def put(self, key, value, ttl=3600):
+    async def put(self, key: Key, value: V, ttl: float = 3600) -> bool:
         """SharedMooncake.put: True; bad input raises before anything is sent;
         with fail_open, a server error returns False."""
         return await self._run("put", self._core.put(key, value, ttl), False)
 
-    async def add(self, key, value, ttl=3600):
+    async def add(self, key: Key, value: V, ttl: float = 3600) -> bool:
         """SharedMooncake.add: store only if absent (atomic); True if stored."""
         return await self._run("add", self._core.add(key, value, ttl), False)
 
-    async def get(self, key, default=None):
+    @overload
+    async def get(self, key: Key) -> Optional[V]: ...
+    @overload
+    async def get(self, key: Key, default: D) -> Union[V, D]: ...
+
+    async def get(self, key: Key, default: Any = None) -> Any:
         """SharedMooncake.get: the value, or ``default`` if absent, expired or
         rejected. A near hit returns without awaiting anything."""
         front = self._front
@@ -220,11 +251,16 @@ class AsyncSharedMooncake:
             value = await self._run("get", core.get(key), MISSING)
         return default if value is MISSING else value
 
-    async def delete(self, key):
+    async def delete(self, key: Key) -> bool:
         """SharedMooncake.delete: True if the key was there."""
         return await self._run("delete", self._core.delete(key), False)
 
-    async def pop(self, key, default=MISSING):
+    @overload
+    async def pop(self, key: Key) -> V: ...
+    @overload
+    async def pop(self, key: Key, default: D) -> Union[V, D]: ...
+
+    async def pop(self, key: Key, default: Any = MISSING) -> Any:
         """SharedMooncake.pop: the value removed; ``default``, or KeyError
         without one, if absent."""
         value = await self._run("pop", self._core.pop(key), MISSING)
@@ -234,19 +270,19 @@ class AsyncSharedMooncake:
             return default
         return value
 
-    async def contains(self, key):
+    async def contains(self, key: Key) -> bool:
         """SharedMooncake's ``key in cache``: True if the key is on the server."""
         return await self._run("contains", self._core.contains(key), False)
 
-    async def ttl(self, key):
+    async def ttl(self, key: Key) -> Optional[float]:
         """SharedMooncake.ttl: seconds left, math.inf, or None if absent."""
         return await self._run("ttl", self._core.ttl(key), None)
 
-    async def touch(self, key, ttl):
+    async def touch(self, key: Key, ttl: float) -> bool:
         """SharedMooncake.touch: restart a live key's ttl; True if it was there."""
         return await self._run("touch", self._core.touch(key, ttl), False)
 
-    async def incr(self, key, delta=1):
+    async def incr(self, key: Key, delta: int = 1) -> int:
         """SharedMooncake.incr: the new value (atomic across processes);
         KeyError if absent, TypeError if not an int."""
         value = await self._run("incr", self._core.incr(key, delta), MISSING)
@@ -254,7 +290,7 @@ class AsyncSharedMooncake:
             raise KeyError(key)
         return value
 
-    async def decr(self, key, delta=1):
+    async def decr(self, key: Key, delta: int = 1) -> int:
         """``incr(key, -delta)``."""
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise TypeError(f"delta must be an int, not {type(delta).__name__}")
@@ -262,7 +298,7 @@ class AsyncSharedMooncake:
 
     # -- many keys --------------------------------------------------------
 
-    async def get_many(self, keys):
+    async def get_many(self, keys: Iterable[Key]) -> Dict[Key, V]:
         """SharedMooncake.get_many: ``{key: value}`` of the keys present."""
         keys = list(keys)
         core = self._core
@@ -274,26 +310,27 @@ class AsyncSharedMooncake:
             found.update(await self._run("get_many", core.remote_many(keys, names), {}))
         return found
 
-    async def put_many(self, items, ttl=3600):
+    async def put_many(self, items: Union[Mapping[Key, V], Iterable[Tuple[Key, V]]],
+                       ttl: float = 3600) -> int:
         """SharedMooncake.put_many: how many were stored."""
         plan = self._core.put_many_plan(items, ttl)
         return 0 if plan is None else await self._run("put_many", plan, 0)
 
     # -- the whole namespace ----------------------------------------------
 
-    async def clear(self):
+    async def clear(self) -> None:
         """SharedMooncake.clear: remove every key of this namespace."""
         await self._run("clear", self._core.clear(), None)
 
-    async def size(self):
+    async def size(self) -> int:
         """SharedMooncake's ``len(cache)``: entries in this namespace (a SCAN)."""
         return await self._run("len", self._core.size(), 0)
 
-    async def cleanup_expired(self):
+    async def cleanup_expired(self) -> int:
         """The server expires keys itself: 0."""
         return 0
 
-    async def get_stats(self):
+    async def get_stats(self) -> SharedStats:
         """SharedMooncake.get_stats (the counters are shared with a sync twin
         made by as_async). Never raises."""
         core = self._core
@@ -303,13 +340,14 @@ class AsyncSharedMooncake:
             total = None
         return core.stats(total)
 
-    async def ping(self):
+    async def ping(self) -> bool:
         """True if the server answers; SharedCacheError (or False with fail_open) if not."""
         return await self._run("ping", self._core.ping(), False)
 
     # -- memoize ----------------------------------------------------------
 
-    def memoize(self, ttl=3600, key=None, lease=30):
+    def memoize(self, ttl: float = 3600, key: Optional[Callable[..., object]] = None,
+                lease: float = 30) -> Callable[[Callable[P, Awaitable[T]]], AsyncMemoized[P, T]]:
         """SharedMooncake.memoize for coroutine functions (a plain function
         raises TypeError): single flight across the tasks of this process and,
         through the lease lock, across processes. ``await f.cache_info()`` and
@@ -348,7 +386,7 @@ class AsyncSharedMooncake:
     # -- the connection ---------------------------------------------------
 
     @property
-    def namespace(self):
+    def namespace(self) -> str:
         """The namespace, as given."""
         return self._core.namespace.prefix.decode("utf-8")
 
@@ -357,7 +395,7 @@ class AsyncSharedMooncake:
         return self._core.namespace
 
     @property
-    def client(self):
+    def client(self) -> Union[redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster, None]:
         """The redis.asyncio client of the running loop (None before it connected,
         or outside a loop); a given client, as given."""
         if self._connection.given is not None:
@@ -368,7 +406,7 @@ class AsyncSharedMooncake:
             return None
         return self._connection.ready(loop)
 
-    async def aclose(self):
+    async def aclose(self) -> None:
         """Close this loop's client if the cache made it (a given client is the
         user's), and stop a near cache this instance made (it is bypassed
         after; one shared with a sync cache is that cache's to close). The
@@ -378,17 +416,17 @@ class AsyncSharedMooncake:
             self._topology.close()
         await self._connection.close(asyncio.get_running_loop())
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         await self.connect()
         return self
 
-    async def __aexit__(self, *exc_info):
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         raise TypeError("an AsyncSharedMooncake holds live connections and cannot be pickled; "
                         "build one per process from the same URL and namespace")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kind = "cluster" if self._connection.is_cluster else "server"
         return f"<AsyncSharedMooncake namespace={self.namespace!r} on a {kind}>"

@@ -7,9 +7,13 @@ client's error in. ``AsyncSharedMooncake`` (``async_cache``) is the same shell
 awaiting instead of calling.
 """
 
+from __future__ import annotations
+
 import functools
-import math
 import time
+import typing
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Generic, Iterable, Mapping, Optional, Tuple,
+                    Union, overload)
 
 from .. import engines
 from ..memoize import memoize as _memoize
@@ -20,6 +24,22 @@ from .keys import MemoKey
 from .memo_keys import SharedMemoKeys
 from .near import NearCache, check_engine
 from .single_flight import SingleFlight, Waiters
+
+if TYPE_CHECKING:
+    import redis
+    import redis.cluster
+    from typing_extensions import ParamSpec, Self, TypeVar
+
+    from ..cache._engine import SimpleMooncake, _Recorder
+    from .async_cache import AsyncSharedMooncake
+    from .protocols import Key, Memoized, Serializer, SharedStats
+
+    V = TypeVar("V", default=Any)  # the values' type: Any unless the user says
+    D = TypeVar("D")
+    T = TypeVar("T")
+    P = ParamSpec("P")
+else:
+    V = typing.TypeVar("V")
 
 
 def near_engine(near):
@@ -82,7 +102,7 @@ def run_plan(core, connection, operation, plan, fallback, monitored=True):
     return result
 
 
-class SharedMooncake:
+class SharedMooncake(Generic[V]):
     """SimpleMooncake's API over a Valkey/Redis server (standalone or Cluster).
 
     ``SharedMooncake(url=None, *, client=None, namespace="mooncake:",
@@ -117,9 +137,13 @@ class SharedMooncake:
     responses raises ValueError before anything is sent.
     """
 
-    def __init__(self, url=None, *, client=None, namespace="mooncake:", serializer="pickle",
-                 signing_key=None, fail_open=False, monitor=None, near=None, near_ttl=60,
-                 strict=False):
+    def __init__(self, url: Optional[str] = None, *,
+                 client: Union[redis.Redis, redis.cluster.RedisCluster, None] = None,
+                 namespace: str = "mooncake:", serializer: Union[str, Serializer] = "pickle",
+                 signing_key: Optional[bytes] = None, fail_open: bool = False,
+                 monitor: Optional[_Recorder] = None,
+                 near: Union[int, SimpleMooncake[Any, Any], None] = None, near_ttl: float = 60,
+                 strict: bool = False) -> None:
         near_seconds = check_near_options(near, near_ttl, strict)
         engine = None if near is None else near_engine(near)
         self._core = core = SharedCore(namespace, serializer, signing_key, fail_open, monitor)
@@ -143,7 +167,7 @@ class SharedMooncake:
 
     # -- single keys ------------------------------------------------------
 
-    def put(self, key, value, ttl=3600):
+    def put(self, key: Key, value: V, ttl: float = 3600) -> bool:
         """Store ``value`` under ``key`` for ``ttl`` seconds; return True.
 
         The ttl is sent in milliseconds, rounded up (``SET ... PX``);
@@ -155,11 +179,11 @@ class SharedMooncake:
         """
         return self._run("put", self._core.put(key, value, ttl), False)
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: Key, value: V) -> None:
         """``cache[key] = value``: put with the default ttl of 3600 seconds."""
         self.put(key, value)
 
-    def add(self, key, value, ttl=3600):
+    def add(self, key: Key, value: V, ttl: float = 3600) -> bool:
         """Store ``value`` under ``key`` only if the key is absent (atomic: one
         script on the server); True if this call stored it. ``ttl <= 0`` stores
         nothing and answers whether the key was absent (stored, and expired at
@@ -167,7 +191,12 @@ class SharedMooncake:
         returns False."""
         return self._run("add", self._core.add(key, value, ttl), False)
 
-    def get(self, key, default=None):
+    @overload
+    def get(self, key: Key) -> Optional[V]: ...
+    @overload
+    def get(self, key: Key, default: D) -> Union[V, D]: ...
+
+    def get(self, key: Key, default: Any = None) -> Any:
         """The value of ``key``, or ``default`` if it is absent, expired or
         rejected (a value this cache will not decode: counted in ``rejected``).
         Counts a hit or a miss. With fail_open, a server error returns ``default``."""
@@ -183,23 +212,28 @@ class SharedMooncake:
             value = self._run("get", core.get_filling(key), MISSING)
         return default if value is MISSING else value
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Key) -> V:
         """``cache[key]``: the value; KeyError if absent, expired or rejected."""
         value = self.get(key, MISSING)
         if value is MISSING:
             raise KeyError(key)
         return value
 
-    def delete(self, key):
+    def delete(self, key: Key) -> bool:
         """Remove ``key``; True if it was there. With fail_open, a server error returns False."""
         return self._run("delete", self._core.delete(key), False)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: Key) -> None:
         """``del cache[key]``: KeyError if absent or expired."""
         if not self.delete(key):
             raise KeyError(key)
 
-    def pop(self, key, default=MISSING):
+    @overload
+    def pop(self, key: Key) -> V: ...
+    @overload
+    def pop(self, key: Key, default: D) -> Union[V, D]: ...
+
+    def pop(self, key: Key, default: Any = MISSING) -> Any:
         """Remove ``key`` and return its value (GETDEL); ``default``, or KeyError
         when no default is given, if it was absent (or rejected: then it is
         removed all the same). Not a hit or a miss. With fail_open, a server
@@ -211,23 +245,23 @@ class SharedMooncake:
             return default
         return value
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         """True if ``key`` is on the server (EXISTS: the value is not decoded).
         Not a hit or a miss. With fail_open, a server error returns False."""
         return self._run("contains", self._core.contains(key), False)
 
-    def ttl(self, key):
+    def ttl(self, key: Key) -> Optional[float]:
         """Seconds left for ``key`` (millisecond precision), ``math.inf`` if it
         never expires, None if absent. With fail_open, a server error returns None."""
         return self._run("ttl", self._core.ttl(key), None)
 
-    def touch(self, key, ttl):
+    def touch(self, key: Key, ttl: float) -> bool:
         """Restart a live key's TTL at ``ttl`` seconds from now; True if it was
         there, False if absent. ``ttl <= 0`` removes it at once (still True).
         With fail_open, a server error returns False."""
         return self._run("touch", self._core.touch(key, ttl), False)
 
-    def incr(self, key, delta=1):
+    def incr(self, key: Key, delta: int = 1) -> int:
         """Add ``delta`` (an int) to the int stored under ``key`` and return the
         new value; the key keeps its ttl. Atomic across processes (a
         compare-and-set script, retried if another writer came between).
@@ -239,7 +273,7 @@ class SharedMooncake:
             raise KeyError(key)
         return value
 
-    def decr(self, key, delta=1):
+    def decr(self, key: Key, delta: int = 1) -> int:
         """``incr(key, -delta)``."""
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise TypeError(f"delta must be an int, not {type(delta).__name__}")
@@ -247,7 +281,7 @@ class SharedMooncake:
 
     # -- many keys --------------------------------------------------------
 
-    def get_many(self, keys):
+    def get_many(self, keys: Iterable[Key]) -> Dict[Key, V]:
         """``{key: value}`` for those of ``keys`` that are present (MGET, one
         round trip per node); each key counts a hit or a miss. Every key is
         checked before anything is sent. With fail_open, a server error returns {}."""
@@ -261,7 +295,8 @@ class SharedMooncake:
             found.update(self._run("get_many", core.remote_many(keys, names), {}))
         return found
 
-    def put_many(self, items, ttl=3600):
+    def put_many(self, items: Union[Mapping[Key, V], Iterable[Tuple[Key, V]]],
+                 ttl: float = 3600) -> int:
         """Store every ``(key, value)`` of a mapping or iterable of pairs with one
         ``ttl`` (a pipeline of SET PX: one round trip per node); return how many
         were stored (0 when ``ttl <= 0``, which removes the keys). Every key,
@@ -272,22 +307,22 @@ class SharedMooncake:
 
     # -- the whole namespace ----------------------------------------------
 
-    def clear(self):
+    def clear(self) -> None:
         """Remove every key of this namespace, helper keys included (SCAN +
         UNLINK on every master node; never FLUSHDB). O(n) in the namespace.
         With fail_open, a server error leaves what was not reached."""
         self._run("clear", self._core.clear(), None)
 
-    def __len__(self):
+    def __len__(self) -> int:
         """The number of entries in this namespace (SCAN: O(n), not a snapshot
         under concurrent writes). With fail_open, a server error gives 0."""
         return self._run("len", self._core.size(), 0)
 
-    def cleanup_expired(self):
+    def cleanup_expired(self) -> int:
         """The server expires keys itself: returns 0."""
         return 0
 
-    def get_stats(self):
+    def get_stats(self) -> SharedStats:
         """This instance's counters, and ``total_objects``, counted by scanning
         the namespace (O(n)). Never raises: if the server cannot be reached,
         ``total_objects`` is None (and the failure counts in ``errors``).
@@ -307,7 +342,8 @@ class SharedMooncake:
 
     # -- memoize ----------------------------------------------------------
 
-    def memoize(self, ttl=3600, key=None, lease=30):
+    def memoize(self, ttl: float = 3600, key: Optional[Callable[..., object]] = None,
+                lease: float = 30) -> Callable[[Callable[P, T]], Memoized[P, T]]:
         """Decorate a function to cache its results here, shared by every
         process using this namespace: a result's key is the function's module,
         qualified name and a digest of its arguments (None, bool, int, float,
@@ -358,7 +394,7 @@ class SharedMooncake:
     # -- the connection ---------------------------------------------------
 
     @property
-    def namespace(self):
+    def namespace(self) -> str:
         """The namespace, as given."""
         return self._core.namespace.prefix.decode("utf-8")
 
@@ -367,15 +403,15 @@ class SharedMooncake:
         return self._core.namespace
 
     @property
-    def client(self):
+    def client(self) -> Union[redis.Redis, redis.cluster.RedisCluster, None]:
         """The redis-py client (None while a URL's server was never reached)."""
         return self._connection.client
 
-    def ping(self):
+    def ping(self) -> bool:
         """True if the server answers; SharedCacheError (or False with fail_open) if not."""
         return self._run("ping", self._core.ping(), False)
 
-    def as_async(self):
+    def as_async(self) -> AsyncSharedMooncake[V]:
         """An AsyncSharedMooncake sharing this cache's namespace, codec, stats,
         monitor and near cache, over redis.asyncio clients of the same server
         (made from the URL; a cache made from a given client cannot make them:
@@ -383,7 +419,7 @@ class SharedMooncake:
         from .async_cache import AsyncSharedMooncake
         return AsyncSharedMooncake._sharing(self)
 
-    def close(self):
+    def close(self) -> None:
         """Close the connections of a client made from a URL (a given client is
         left open), and stop the near cache's listener (it is bypassed after).
         The cache stays usable: every operation opens new connections on its
@@ -392,16 +428,16 @@ class SharedMooncake:
             self._near.close()
         self._connection.close()
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         raise TypeError("a SharedMooncake holds live connections and cannot be pickled; "
                         "build one per process from the same URL and namespace")
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kind = "cluster" if self._connection.is_cluster else "server"
         return f"<SharedMooncake namespace={self.namespace!r} on a {kind}>"
