@@ -157,9 +157,19 @@ class AsyncSharedMooncake(Generic[V]):
 
     def _attach_front(self, strict):
         near = self._near
-        self._front = engines.near_front()(near.engine.get, near.drain, _near_miss, MISSING,
-                                           MemoKey, strict)
-        near.attach(self._front)
+        self._front = front = engines.near_front()(near.engine.get, near.drain, _near_miss, MISSING,
+                                                   MemoKey, strict)
+        near.attach(front)
+        front_get, rest = front.get, self._near_get
+
+        async def get(key: Key, default: Any = None, _missing: Any = MISSING) -> Any:
+            value = front_get(key, _missing)  # a near hit: no await, no attribute lookups
+            if value is not _missing:
+                return value
+            return await rest(key, default)
+
+        get.__doc__ = AsyncSharedMooncake.get.__doc__
+        self.get = get  # type: ignore[method-assign]
 
     # -- the one path of every operation ----------------------------------
 
@@ -238,17 +248,16 @@ class AsyncSharedMooncake(Generic[V]):
     async def get(self, key: Key, default: Any = None) -> Any:
         """SharedMooncake.get: the value, or ``default`` if absent, expired or
         rejected. A near hit returns without awaiting anything."""
-        front = self._front
+        value = await self._run("get", self._core.get(key), MISSING)
+        return default if value is MISSING else value
+
+    async def _near_get(self, key: Key, default: Any = None) -> Any:
+        """get with a near cache, where the front could not serve a hit: a key of
+        another type, a near miss, or the near cache not trusted."""
         core = self._core
-        if front is not None:
-            value = front.get(key, MISSING)
-            if value is not MISSING:
-                return value
-            value = core.near_lookup(key)
-            if value is MISSING:
-                value = await self._run("get", core.get_filling(key), MISSING)
-        else:
-            value = await self._run("get", core.get(key), MISSING)
+        value = core.near_lookup(key)
+        if value is MISSING:
+            value = await self._run("get", core.get_filling(key), MISSING)
         return default if value is MISSING else value
 
     async def delete(self, key: Key) -> bool:
