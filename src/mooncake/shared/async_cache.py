@@ -205,6 +205,9 @@ class AsyncSharedMooncake(Generic[V]):
         return result
 
     async def _connect_now(self, loop):
+        """This loop's client (``loop``: the running one if None), connected now."""
+        if loop is None:
+            loop = asyncio.get_running_loop()
         try:
             client = await self._connection.connect(loop)
         except SharedCacheError as exc:
@@ -234,7 +237,22 @@ class AsyncSharedMooncake(Generic[V]):
     async def put(self, key: Key, value: V, ttl: float = 3600) -> bool:
         """SharedMooncake.put: True; bad input raises before anything is sent;
         with fail_open, a server error returns False."""
-        return await self._run("put", self._core.put(key, value, ttl), False)
+        core = self._core
+        args = None if core.monitor is not None else core.put_args(key, value, ttl)
+        if args is None:  # ttl <= 0, or a monitor to tell: the plan
+            return await self._run("put", core.put(key, value, ttl), False)
+        name, data, ms = args
+        try:
+            client = self._connection.ready(asyncio.get_running_loop()) or await self._connect_now(None)
+            await client.set(name, data, px=ms)
+        except _Refused:
+            raise
+        except SERVER_ERRORS as exc:
+            return core.server_error("put", exc, False)
+        finally:  # a cancel too: the write may or may not have happened
+            core.drop(name)
+        core.counters.add("puts")
+        return True
 
     async def add(self, key: Key, value: V, ttl: float = 3600) -> bool:
         """SharedMooncake.add: store only if absent (atomic); True if stored."""
@@ -248,7 +266,19 @@ class AsyncSharedMooncake(Generic[V]):
     async def get(self, key: Key, default: Any = None) -> Any:
         """SharedMooncake.get: the value, or ``default`` if absent, expired or
         rejected. A near hit returns without awaiting anything."""
-        value = await self._run("get", self._core.get(key), MISSING)
+        core = self._core
+        if core.monitor is not None:
+            value = await self._run("get", core.get(key), MISSING)
+        else:  # the plan's two halves around its one command
+            name = core.namespace.key(key)
+            try:
+                client = self._connection.ready(asyncio.get_running_loop()) or await self._connect_now(None)
+                data = await client.get(name)
+            except _Refused:
+                raise
+            except SERVER_ERRORS as exc:
+                return core.server_error("get", exc, default)
+            value = core.got(name, data)
         return default if value is MISSING else value
 
     async def _near_get(self, key: Key, default: Any = None) -> Any:
