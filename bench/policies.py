@@ -361,6 +361,60 @@ class WTinyLfuSieve:
         self.boundary = c + 1
 
 
+class _NoGhost:
+    """A ghost that remembers nothing (the climber sizes the window alone)."""
+
+    def add(self, key):
+        pass
+
+    def __contains__(self, key):
+        return False
+
+
+class HillClimbWTinyLfuSieve(WTinyLfuSieve):
+    """A study variant (bench/POLICY.md, "Held-out families"): the window
+    sized by Caffeine's hill climber instead of (``ghosts=False``) or on top
+    of (``ghosts=True``) the ghosts. Every ``sample_per_entry * capacity``
+    requests the hit rate of the sample is compared with the last one's: the
+    window moves by the step in the direction that did not lower it; the step
+    starts at ``step * capacity`` (shrinking first), decays by ``decay`` per
+    sample, and restarts when the hit rate moved by ``restart`` or more."""
+
+    name = "W-TinyLFU-SIEVE, hill climber"
+
+    def __init__(self, capacity, ghosts=False, sample_per_entry=10, step=0.0625, decay=0.98,
+                 restart=0.05, **params):
+        super().__init__(capacity, **params)
+        if not ghosts:
+            self.rejected = self.evicted = _NoGhost()
+        self.sample_size = max(16, int(sample_per_entry * capacity))
+        self.first_step = step * capacity
+        self.step = -self.first_step
+        self.decay, self.restart = decay, restart
+        self.last_rate = 0.0
+        self.hits = self.requests = 0
+
+    def access(self, key):
+        hit = super().access(key)
+        self.hits += hit
+        self.requests += 1
+        if self.requests >= self.sample_size:
+            self._climb()
+        return hit
+
+    def _climb(self):
+        rate = self.hits / self.requests
+        change = rate - self.last_rate
+        amount = self.step if change >= 0 else -self.step
+        if abs(change) >= self.restart:
+            self.step = self.first_step if amount >= 0 else -self.first_step
+        else:
+            self.step = self.decay * amount
+        self.last_rate = rate
+        self.window_max = max(1, min(self.capacity - 1, self.window_max + round(amount)))
+        self.hits = self.requests = 0
+
+
 POLICIES = {"sieve": Sieve, "wtinylfu-sieve": WTinyLfuSieve}
 
 
