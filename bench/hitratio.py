@@ -1,11 +1,14 @@
 """The hit-ratio workload: every peer's miss ratio on every trace and capacity.
 
-``run(mode)`` replays each trace of ``bench.traces`` through every column of
-``bench.replay.ALL`` at capacities of 0.1%, 1% and 10% of the keyspace and
-returns the figures; ``write(data, out_dir)`` writes ``hitratio.md``,
-``hitratio.png`` (miss ratio against capacity, one panel per trace) and
-``hitratio.json``. Miss ratios are deterministic (seeded traces, no timing),
-so one run is the figure: no rounds, no spread.
+``run(mode)`` replays two tables of traces through every column of
+``bench.replay.ALL`` at capacities of 0.1%, 1% and 10% of the keyspace: the
+tuning table (``bench.traces.suite``, the traces the default policy's
+parameters were chosen on) and the held-out table (``bench.traces.held_out``,
+families it was never tuned on, drawn with the seeds kept for reporting).
+``write(data, out_dir)`` writes ``hitratio.md``, ``hitratio.png`` and
+``hitratio_held_out.png`` (miss ratio against capacity, one panel per trace)
+and ``hitratio.json``. Miss ratios are deterministic (seeded traces, no
+timing), so one run is the figure: no rounds, no spread.
 """
 
 import json
@@ -30,16 +33,37 @@ def capacities(n_keys):
     return [n_keys // 1000, n_keys // 100, n_keys // 10]
 
 
-def run(mode, columns=None):
-    """Miss ratios ``{trace: {capacity: {column: ratio}}}`` plus the run's
-    configuration, versions and seconds spent per column."""
+#: The two tables: the key of each in the run's data, and its heading.
+TABLES = {"miss_ratio": "Tuning traces", "held_out": "Held-out traces"}
+
+
+def run(mode, columns=None, tables=tuple(TABLES)):
+    """Miss ratios ``{trace: {capacity: {column: ratio}}}`` of each table
+    (``miss_ratio``: the tuning traces; ``held_out``: the held-out families)
+    plus the run's configuration, versions and seconds spent per column."""
     cfg = dict(MODES[mode], mode=mode)
     n_keys, n_requests = cfg["n_keys"], cfg["n_requests"]
     cfg["capacities"] = capacities(n_keys)
     cfg["seed"] = traces.SEED
+    cfg["held_out_seed"] = traces.HELD_OUT_SEEDS["report"]
     columns = replay.ALL if columns is None else columns
-    ratios, seconds = {}, {c.name: 0.0 for c in columns}
-    for trace in traces.suite(n_keys, n_requests, scale=n_requests / 2_000_000):
+    seconds = {c.name: 0.0 for c in columns}
+    scale = n_requests / 2_000_000
+    data = {"config": cfg, "columns": [c.name for c in columns],
+            "peers": [p.name for p in replay.PEERS],
+            "versions": {c.name: c.version() for c in columns if c.package},
+            "simulated": [c.name for c in columns if c.simulated], "seconds": seconds}
+    if "miss_ratio" in tables:
+        data["miss_ratio"] = _replay(traces.suite(n_keys, n_requests, scale), cfg, columns, seconds)
+    if "held_out" in tables:
+        data["held_out"] = _replay(traces.held_out(n_keys, n_requests, scale, half="report"),
+                                   cfg, columns, seconds)
+    return data
+
+
+def _replay(trace_list, cfg, columns, seconds):
+    ratios = {}
+    for trace in trace_list:
         ratios[trace.name] = {}
         for capacity in cfg["capacities"]:
             keys = trace.keys(capacity)
@@ -51,18 +75,15 @@ def run(mode, columns=None):
             harness.log(f"hitratio: {trace.name}, C={capacity:,}: " + ", ".join(
                 f"{name} {r:.4f}" for name, r in row.items()))
         trace.release()
-    return {"config": cfg, "columns": [c.name for c in columns],
-            "peers": [p.name for p in replay.PEERS],
-            "versions": {c.name: c.version() for c in columns if c.package},
-            "simulated": [c.name for c in columns if c.simulated],
-            "miss_ratio": ratios, "seconds": seconds}
+    return ratios
 
 
-def verdicts(data, policy=replay.PROPOSED.name):
-    """Per trace and capacity: the best peer's ratio and whether ``policy`` meets
-    the hit-ratio targets there; and every column's average over the suite."""
+def verdicts(data, policy=replay.PROPOSED.name, table="miss_ratio"):
+    """Per trace and capacity of ``table``: the best peer's ratio and whether
+    ``policy`` meets the hit-ratio targets there; and every column's average
+    over the table."""
     rows, sums, n = [], {}, 0
-    for trace, by_capacity in data["miss_ratio"].items():
+    for trace, by_capacity in data[table].items():
         for capacity, row in by_capacity.items():
             peers = {p: row[p] for p in data["peers"] if p in row}
             best = min(peers, key=peers.get)
@@ -86,33 +107,51 @@ SUMMARY = [("mooncake", "mooncake"), ("SIEVE (paper)", "SIEVE (paper) *"),
            ("Belady MIN", "Belady")]
 
 
-def summary_table(data):
+def summary_table(data, table="miss_ratio"):
     """A narrower table for the README: one column per policy."""
     cols = [(name, label) for name, label in SUMMARY if name in data["columns"]]
     out = ["| trace | C | " + " | ".join(label for _, label in cols) + " |",
            "|---|---:|" + "---:|" * len(cols)]
-    for trace, by_capacity in data["miss_ratio"].items():
+    for trace, by_capacity in data[table].items():
         for capacity, row in by_capacity.items():
             out.append(f"| {trace} | {int(capacity):,} | " + " | ".join(
                 f"{row[name]:.4f}" for name, _ in cols) + " |")
-    _, means = verdicts(data)
+    _, means = verdicts(data, table=table)
     out.append("| **average** | | " + " | ".join(f"{means[name]:.4f}" for name, _ in cols) + " |")
     return "\n".join(out)
 
 
 def markdown(data):
-    cols = data["columns"]
     cfg = data["config"]
     out = [f"# Miss ratio by trace and capacity ({cfg['mode']} run)", "",
-           f"Seeded traces (seed {cfg['seed']}) of {cfg['n_requests']:,} requests over "
-           f"{cfg['n_keys']:,} keys; each request is a get, and a put on a miss. Miss ratio, "
-           "lower is better; **bold**: the best library peer. Belady MIN is the offline "
-           "bound; columns marked * are simulated by `bench/policies.py`.", ""]
+           f"Seeded traces of {cfg['n_requests']:,} requests over {cfg['n_keys']:,} keys; each "
+           "request is a get, and a put on a miss. Miss ratio, lower is better; **bold**: the "
+           "best library peer. Belady MIN is the offline bound; columns marked * are simulated "
+           "by `bench/policies.py`. The tuning traces (seed "
+           f"{cfg['seed']}) are the ones the default policy's parameters were chosen on; the "
+           "held-out families (`bench/traces.py`, `held_out`) were never used for that, and are "
+           f"drawn with their reporting seed ({cfg.get('held_out_seed', '–')}; the tuning seed "
+           "is kept apart)."]
+    summaries = []
+    for table, heading in TABLES.items():
+        if table in data:
+            out += ["", f"## {heading}", ""] + _full_table(data, table)
+            summaries += ["", f"### {heading}", "", summary_table(data, table)]
+    out += ["", "## Summary (one column per policy, for the README)"] + summaries
+    versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items())
+    out += ["", f"Versions: {versions}. Seconds per column: " + ", ".join(
+        f"{k} {v:.0f}" for k, v in data["seconds"].items()) + "."]
+    return "\n".join(out)
+
+
+def _full_table(data, table):
+    """Every column of ``table``, then the default policy's verdict per row."""
+    cols = data["columns"]
     head = ["trace", "C"] + [c + (" *" if c in data["simulated"] else "") for c in cols]
-    out += ["| " + " | ".join(head) + " |", "|---|---:|" + "---:|" * len(cols)]
-    rows, means = verdicts(data)
+    out = ["| " + " | ".join(head) + " |", "|---|---:|" + "---:|" * len(cols)]
+    rows, means = verdicts(data, table=table)
     best_of = {(t, c): b for t, c, b, _, _, _ in rows}
-    for trace, by_capacity in data["miss_ratio"].items():
+    for trace, by_capacity in data[table].items():
         for capacity, row in by_capacity.items():
             cells = []
             for name in cols:
@@ -122,7 +161,7 @@ def markdown(data):
     out.append("| **average** | | " + " | ".join(
         f"{means[c]:.4f}" if c in means else "–" for c in cols) + " |")
     policy = replay.PROPOSED.name
-    if any(policy in row for by_c in data["miss_ratio"].values() for row in by_c.values()):
+    if any(policy in row for by_c in data[table].values() for row in by_c.values()):
         met = sum(ok for *_, ok in rows)
         lowest = min((m, c) for c, m in means.items() if c != replay.BELADY.name)[1]
         out += ["", f"{policy} against the hit-ratio targets (within {WITHIN_BEST_PEER * 100:.0f} pp "
@@ -134,11 +173,7 @@ def markdown(data):
         for trace, capacity, best, ratio, mine, ok in rows:
             out.append(f"| {trace} | {int(capacity):,} | {best} | {ratio:.4f} | {mine:.4f} | "
                        f"{(mine - ratio) * 100:+.2f} | {'met' if ok else 'MISSED'} |")
-    out += ["", "## Summary (one column per policy, for the README)", "", summary_table(data)]
-    versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items())
-    out += ["", f"Versions: {versions}. Seconds per column: " + ", ".join(
-        f"{k} {v:.0f}" for k, v in data["seconds"].items()) + "."]
-    return "\n".join(out)
+    return out
 
 
 #: One colour per policy family; identical policies (the LRUs, the LFUs) get
@@ -158,19 +193,19 @@ CHART_STYLES = {
 }
 
 
-def chart(data, path):
-    """Miss ratio against capacity (log x), one panel per trace, one line per column."""
+def chart(data, path, table="miss_ratio"):
+    """Miss ratio against capacity (log x), one panel per trace of ``table``, one line per column."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    trace_names = list(data["miss_ratio"])
+    trace_names = list(data[table])
     fig, axes = plt.subplots(2, (len(trace_names) + 1) // 2, figsize=(16, 9), squeeze=False)
     styles = {name: dict(color="tab:grey") for name in data["columns"]}
     styles.update(CHART_STYLES)
     for ax, trace in zip(axes.flat, trace_names):
-        by_capacity = data["miss_ratio"][trace]
+        by_capacity = data[table][trace]
         xs = [int(c) for c in by_capacity]
         for name in data["columns"]:
             ax.plot(xs, [by_capacity[c][name] for c in by_capacity], marker="o", markersize=3,
@@ -185,7 +220,7 @@ def chart(data, path):
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=6, fontsize=9)
     cfg = data["config"]
-    fig.suptitle(f"Miss ratio against capacity ({cfg['n_requests']:,} requests over "
+    fig.suptitle(f"{TABLES[table]}: miss ratio against capacity ({cfg['n_requests']:,} requests over "
                  f"{cfg['n_keys']:,} keys; lower is better)")
     fig.tight_layout(rect=(0, 0.08, 1, 0.96))
     fig.savefig(path, dpi=90)
@@ -193,7 +228,8 @@ def chart(data, path):
 
 
 def write(data, out_dir):
-    """Write ``hitratio.md``, ``hitratio.png`` and ``hitratio.json``; returns the Markdown."""
+    """Write ``hitratio.md``, ``hitratio.json`` and a chart per table
+    (``hitratio.png``, ``hitratio_held_out.png``); returns the Markdown."""
     os.makedirs(out_dir, exist_ok=True)
     text = markdown(data)
     with open(os.path.join(out_dir, "hitratio.md"), "w") as f:
@@ -201,5 +237,7 @@ def write(data, out_dir):
     with open(os.path.join(out_dir, "hitratio.json"), "w") as f:
         json.dump(data, f, indent=1)
         f.write("\n")
-    chart(data, os.path.join(out_dir, "hitratio.png"))
+    for table, png in (("miss_ratio", "hitratio.png"), ("held_out", "hitratio_held_out.png")):
+        if table in data:
+            chart(data, os.path.join(out_dir, png), table)
     return text

@@ -250,11 +250,18 @@ class WTinyLfuSieve:
       shrinks by as much. Like ARC's target, between 1 and ``capacity - 1``.
       Each ghost remembers about ``ghost * capacity`` keys: short enough that
       a loop's keys (back after more than 0.2×C misses) are not recognised.
+    * ``evidence_divisor`` (a study variant of round 2, see POLICY.md,
+      "Held-out families"; off by default): each such miss is only a vote,
+      and the votes are weighed every ``capacity // evidence_divisor``
+      misses (at least 2): with ``r`` votes to grow and ``e`` to shrink, the
+      window moves by ``(r - e)`` steps if ``(r - e)**2 > r + e`` (the net
+      vote beats its noise), else stays.
     """
 
     name = "W-TinyLFU-SIEVE"
 
-    def __init__(self, capacity, window=0.01, ghost=0.1, ghost_step=0.002, **sketch):
+    def __init__(self, capacity, window=0.01, ghost=0.1, ghost_step=0.002, evidence_divisor=None,
+                 **sketch):
         self.capacity = capacity
         self.keys = []               # records in insertion order; None marks a hole
         self.visited = []
@@ -270,6 +277,8 @@ class WTinyLfuSieve:
         self.rejected = Ghost(ghost_keys)
         self.evicted = Ghost(ghost_keys)
         self.ghost_step = max(1, int(ghost_step * capacity))
+        self.evidence_period = max(2, capacity // evidence_divisor) if evidence_divisor else None
+        self.grow_votes = self.shrink_votes = self.new_keys = 0
 
     def nbytes(self):
         """Bytes the policy adds beyond the records' own visited bits."""
@@ -281,10 +290,13 @@ class WTinyLfuSieve:
         if i is not None:
             self.visited[i] = True
             return True
-        if key in self.rejected:
-            self.window_max = min(self.capacity - 1, self.window_max + self.ghost_step)
-        elif key in self.evicted:
-            self.window_max = max(1, self.window_max - self.ghost_step)
+        if self.evidence_period is None:
+            if key in self.rejected:
+                self.window_max = min(self.capacity - 1, self.window_max + self.ghost_step)
+            elif key in self.evicted:
+                self.window_max = max(1, self.window_max - self.ghost_step)
+        else:
+            self._vote(key)
         if len(self.keys) >= 2 * self.capacity:
             self.hand, self.boundary = _compact(self, self.hand, self.boundary)
         self.index[key] = len(self.keys)
@@ -294,6 +306,22 @@ class WTinyLfuSieve:
         if self.n_main + self.n_window > self.capacity:
             self._evict()
         return False
+
+    def _vote(self, key):
+        """Count the new key's vote on the window's size; every
+        ``evidence_period`` new keys, move the window by the net vote if it
+        beats its noise."""
+        if key in self.rejected:
+            self.grow_votes += 1
+        elif key in self.evicted:
+            self.shrink_votes += 1
+        self.new_keys += 1
+        if self.new_keys >= self.evidence_period:
+            r, e = self.grow_votes, self.shrink_votes
+            if (r - e) * (r - e) > r + e:
+                self.window_max = max(1, min(self.capacity - 1,
+                                             self.window_max + (r - e) * self.ghost_step))
+            self.grow_votes = self.shrink_votes = self.new_keys = 0
 
     def _oldest_window(self):
         keys, i = self.keys, self.boundary
@@ -359,6 +387,60 @@ class WTinyLfuSieve:
         self.keys[c] = None
         self.n_window -= 1
         self.boundary = c + 1
+
+
+class _NoGhost:
+    """A ghost that remembers nothing (the climber sizes the window alone)."""
+
+    def add(self, key):
+        pass
+
+    def __contains__(self, key):
+        return False
+
+
+class HillClimbWTinyLfuSieve(WTinyLfuSieve):
+    """A study variant (bench/POLICY.md, "Held-out families"): the window
+    sized by Caffeine's hill climber instead of (``ghosts=False``) or on top
+    of (``ghosts=True``) the ghosts. Every ``sample_per_entry * capacity``
+    requests the hit rate of the sample is compared with the last one's: the
+    window moves by the step in the direction that did not lower it; the step
+    starts at ``step * capacity`` (shrinking first), decays by ``decay`` per
+    sample, and restarts when the hit rate moved by ``restart`` or more."""
+
+    name = "W-TinyLFU-SIEVE, hill climber"
+
+    def __init__(self, capacity, ghosts=False, sample_per_entry=10, step=0.0625, decay=0.98,
+                 restart=0.05, **params):
+        super().__init__(capacity, **params)
+        if not ghosts:
+            self.rejected = self.evicted = _NoGhost()
+        self.sample_size = max(16, int(sample_per_entry * capacity))
+        self.first_step = step * capacity
+        self.step = -self.first_step
+        self.decay, self.restart = decay, restart
+        self.last_rate = 0.0
+        self.hits = self.requests = 0
+
+    def access(self, key):
+        hit = super().access(key)
+        self.hits += hit
+        self.requests += 1
+        if self.requests >= self.sample_size:
+            self._climb()
+        return hit
+
+    def _climb(self):
+        rate = self.hits / self.requests
+        change = rate - self.last_rate
+        amount = self.step if change >= 0 else -self.step
+        if abs(change) >= self.restart:
+            self.step = self.first_step if amount >= 0 else -self.first_step
+        else:
+            self.step = self.decay * amount
+        self.last_rate = rate
+        self.window_max = max(1, min(self.capacity - 1, self.window_max + round(amount)))
+        self.hits = self.requests = 0
 
 
 POLICIES = {"sieve": Sieve, "wtinylfu-sieve": WTinyLfuSieve}
