@@ -103,7 +103,7 @@ def _delivery_listener(url, namespace, conn):
         if name in names:
             conn.send(time.monotonic())
 
-    cache._near._wake_events.append(applied)
+    cache._near.on_invalidate.append(applied)
     conn.send("ready")
     while conn.recv() is not None:  # A asks: fill "k" again before its next write
         cache._near.drain()
