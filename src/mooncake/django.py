@@ -1,0 +1,303 @@
+"""Django cache backends: ``MooncakeCache`` (in-process) and ``SharedMooncakeCache``.
+
+Adapters over mooncake's public API, nothing more::
+
+    CACHES = {
+        "default": {"BACKEND": "mooncake.django.MooncakeCache", "LOCATION": "default",
+                    "OPTIONS": {"MAX_ENTRIES": 100_000}},
+        "shared": {"BACKEND": "mooncake.django.SharedMooncakeCache",
+                   "LOCATION": "redis://127.0.0.1:6379/0",
+                   "OPTIONS": {"near": 10_000, "fail_open": True}},
+    }
+
+Django makes one backend object per thread and calls ``close()`` after every
+request. So the cache itself lives in a per-process registry: one
+``SimpleMooncake`` per LOCATION (and MAX_ENTRIES), one ``SharedMooncake`` per
+LOCATION and OPTIONS, shared by every thread's backend object, and ``close()``
+tears nothing down. Django's timeout rules apply: ``None`` never expires,
+``0`` (or less) expires at once, and the default comes from ``TIMEOUT``.
+``KEY_PREFIX``, ``VERSION`` and ``KEY_FUNCTION`` work through Django's own
+``make_key``, and keys memcached would refuse warn as Django's backends do.
+"""
+
+import math
+import threading
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+
+from .framework_store import InProcessStore
+
+__all__ = ["MooncakeCache", "SharedMooncakeCache"]
+
+_MISSING = object()
+
+#: MooncakeCache OPTIONS of mooncake's own (Django's MAX_ENTRIES and CULL_FREQUENCY aside).
+_LOCAL_OPTIONS = {"isolate", "policy"}
+
+#: SharedMooncakeCache OPTIONS: SharedMooncake's keyword arguments.
+_SHARED_OPTIONS = {"namespace", "serializer", "signing_key", "fail_open", "near", "near_ttl", "strict"}
+
+_registry_lock = threading.Lock()
+_local_stores = {}    # (LOCATION, MAX_ENTRIES, policy, isolate) -> InProcessStore
+_shared_caches = {}   # (LOCATION, OPTIONS as a key) -> SharedMooncake
+
+
+def _check_options(options, known, backend):
+    unknown = sorted(set(options) - known - {"MAX_ENTRIES", "CULL_FREQUENCY"})
+    if unknown:
+        raise ValueError(f"{backend} does not know the OPTIONS {unknown}; it takes {sorted(known)}")
+
+
+def _seconds(cache, timeout):
+    """A Django timeout as mooncake's ttl: the default from TIMEOUT, None never
+    expires (math.inf), and 0 or less expires at once (the engines remove the key)."""
+    if timeout is DEFAULT_TIMEOUT:
+        timeout = cache.default_timeout
+    return math.inf if timeout is None else timeout
+
+
+class MooncakeCache(BaseCache):
+    """An in-process cache on ``SimpleMooncake``, shared by every thread of a process.
+
+    ``LOCATION`` names the cache: backends with the same LOCATION (and
+    MAX_ENTRIES) share one store, others are separate, as with ``LocMemCache``.
+    ``OPTIONS``: ``MAX_ENTRIES`` is the engine's maxsize (default 300, as
+    Django's); when full, the engine's eviction policy (``policy``:
+    ``"tinylfu"`` by default, or ``"sieve"``) removes one entry per new key,
+    so ``CULL_FREQUENCY`` has no meaning here and is ignored. ``isolate``
+    (default True) pickles each value, so a later mutation of the object you
+    set does not change the cached value and each ``get`` returns a fresh
+    object; ``isolate=False`` skips pickling and returns the stored object
+    itself. ``add``, ``incr`` and ``decr`` are atomic across threads; ``incr``
+    keeps the key's remaining timeout.
+    """
+
+    def __init__(self, location, params):
+        super().__init__(params)
+        options = params.get("OPTIONS") or {}
+        _check_options(options, _LOCAL_OPTIONS, "MooncakeCache")
+        isolate = options.get("isolate", True)
+        policy = options.get("policy")
+        if self._max_entries <= 0:
+            raise ValueError(f"MAX_ENTRIES must be > 0, not {self._max_entries}")
+        name = (location, self._max_entries, policy, isolate)
+        with _registry_lock:
+            store = _local_stores.get(name)
+            if store is None:
+                store = _local_stores[name] = InProcessStore(self._max_entries, isolate=isolate,
+                                                             policy=policy)
+        self._store = store
+
+    @property
+    def engine(self):
+        """The ``SimpleMooncake`` holding this LOCATION's entries (for its stats)."""
+        return self._store.engine
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return self._store.add(key, value, _seconds(self, timeout))
+
+    def get(self, key, default=None, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return self._store.get(key, default)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        self._store.set(key, value, _seconds(self, timeout))
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return self._store.touch(key, _seconds(self, timeout))
+
+    def delete(self, key, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return self._store.delete(key)
+
+    def has_key(self, key, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return self._store.contains(key)
+
+    def get_many(self, keys, version=None):
+        made = {self.make_and_validate_key(key, version=version): key for key in keys}
+        found = self._store.get_many(list(made))
+        return {made[name]: value for name, value in found.items()}
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        items = {self.make_and_validate_key(key, version=version): value for key, value in data.items()}
+        self._store.set_many(items, _seconds(self, timeout))
+        return []
+
+    def delete_many(self, keys, version=None):
+        self._store.delete_many([self.make_and_validate_key(key, version=version) for key in keys])
+
+    def incr(self, key, delta=1, version=None):
+        name = self.make_and_validate_key(key, version=version)
+        try:
+            return self._store.incr(name, delta)
+        except KeyError:
+            raise ValueError(f"Key '{name}' not found") from None
+
+    def clear(self):
+        self._store.clear()
+
+    # An in-process cache does no I/O: its a* methods run the sync ones in the
+    # loop's thread (cheaper than Django's default of a thread pool hop).
+
+    async def aadd(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self.add(key, value, timeout, version)
+
+    async def aget(self, key, default=None, version=None):
+        return self.get(key, default, version)
+
+    async def aset(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self.set(key, value, timeout, version)
+
+    async def atouch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self.touch(key, timeout, version)
+
+    async def adelete(self, key, version=None):
+        return self.delete(key, version)
+
+    async def ahas_key(self, key, version=None):
+        return self.has_key(key, version)
+
+    async def aget_many(self, keys, version=None):
+        return self.get_many(keys, version)
+
+    async def aset_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self.set_many(data, timeout, version)
+
+    async def adelete_many(self, keys, version=None):
+        return self.delete_many(keys, version)
+
+    async def aincr(self, key, delta=1, version=None):
+        return self.incr(key, delta, version)
+
+    async def aclear(self):
+        return self.clear()
+
+
+def _option_key(value):
+    """An OPTIONS value as part of a registry key: itself if hashable, else its identity."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value
+
+
+def _shared_cache(location, options):
+    """This process's SharedMooncake for ``location`` and ``options`` (made on first use)."""
+    from .shared import SharedMooncake  # redis-py is needed only by this backend
+
+    name = (location, tuple(sorted((key, _option_key(value)) for key, value in options.items())))
+    with _registry_lock:
+        cache = _shared_caches.get(name)
+        if cache is None:
+            cache = _shared_caches[name] = SharedMooncake(location, **options)
+        return cache
+
+
+def _raise_serializer_error(exc):
+    """SharedMooncake says TypeError for a value its serializer cannot encode;
+    Django's contract is the serializer's own error (pickle.PickleError for pickle)."""
+    if exc.__cause__ is not None:
+        raise exc.__cause__
+    raise exc
+
+
+class SharedMooncakeCache(BaseCache):
+    """A cache shared by processes and hosts, on ``mooncake.shared.SharedMooncake``.
+
+    ``LOCATION``: the server's URL (``redis://``, ``rediss://``; a Cluster
+    node's URL gets a Cluster client). ``OPTIONS``: SharedMooncake's arguments
+    ``namespace`` (default ``"django:"``), ``serializer``, ``signing_key``
+    (bytes, or a str taken as UTF-8), ``fail_open``, ``near``, ``near_ttl`` and
+    ``strict``. One SharedMooncake per LOCATION and OPTIONS per process: its
+    connections and near cache are shared by every thread and survive
+    ``close()``. ``add`` is ``SET NX``, ``incr``/``decr`` are atomic across
+    processes, ``clear()`` removes this namespace's keys only. A server error
+    raises ``mooncake.shared.SharedCacheError`` (a ConnectionError), or, with
+    ``fail_open``, answers as an empty cache that refuses writes.
+    """
+
+    def __init__(self, location, params):
+        super().__init__(params)
+        options = dict(params.get("OPTIONS") or {})
+        _check_options(options, _SHARED_OPTIONS, "SharedMooncakeCache")
+        options.pop("MAX_ENTRIES", None)
+        options.pop("CULL_FREQUENCY", None)
+        options.setdefault("namespace", "django:")
+        if isinstance(options.get("signing_key"), str):
+            options["signing_key"] = options["signing_key"].encode("utf-8")
+        self._cache = _shared_cache(location, options)
+
+    @property
+    def shared(self):
+        """The ``SharedMooncake`` this backend runs on (for its stats)."""
+        return self._cache
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        ttl = _seconds(self, timeout)
+        try:
+            if ttl <= 0:
+                # Nothing is stored: "added" means the key was absent (as Django's RedisCache says).
+                return key not in self._cache
+            return self._cache.add(key, value, ttl)
+        except TypeError as exc:
+            _raise_serializer_error(exc)
+
+    def get(self, key, default=None, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return self._cache.get(key, default)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        try:
+            self._cache.put(key, value, _seconds(self, timeout))
+        except TypeError as exc:
+            _raise_serializer_error(exc)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return self._cache.touch(key, _seconds(self, timeout))
+
+    def delete(self, key, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return self._cache.delete(key)
+
+    def has_key(self, key, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return key in self._cache
+
+    def get_many(self, keys, version=None):
+        made = {self.make_and_validate_key(key, version=version): key for key in keys}
+        found = self._cache.get_many(list(made))
+        return {made[name]: value for name, value in found.items()}
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        items = {self.make_and_validate_key(key, version=version): value for key, value in data.items()}
+        try:
+            self._cache.put_many(items, _seconds(self, timeout))
+        except TypeError as exc:
+            _raise_serializer_error(exc)
+        return []
+
+    def delete_many(self, keys, version=None):
+        names = [self.make_and_validate_key(key, version=version) for key in keys]
+        # put_many with ttl 0 removes every key in one round trip per node.
+        self._cache.put_many(dict.fromkeys(names), 0)
+
+    def incr(self, key, delta=1, version=None):
+        name = self.make_and_validate_key(key, version=version)
+        try:
+            return self._cache.incr(name, delta)
+        except KeyError:
+            raise ValueError(f"Key '{name}' not found") from None
+
+    def clear(self):
+        self._cache.clear()
+
+    # TODO(issue 19): native a* methods on SharedMooncake.as_async() once it lands;
+    # until then Django's BaseCache runs the sync methods in a thread.
