@@ -39,7 +39,7 @@ _SHARED_OPTIONS = {"namespace", "serializer", "signing_key", "fail_open", "near"
 
 _registry_lock = threading.Lock()
 _local_stores = {}    # (LOCATION, MAX_ENTRIES, policy, isolate) -> InProcessStore
-_shared_caches = {}   # (LOCATION, OPTIONS as a key) -> SharedMooncake
+_shared_caches = {}   # (LOCATION, OPTIONS as a key) -> _SharedEntry
 
 
 def _check_options(options, known, backend):
@@ -186,16 +186,36 @@ def _option_key(value):
     return value
 
 
-def _shared_cache(location, options):
-    """This process's SharedMooncake for ``location`` and ``options`` (made on first use)."""
+class _SharedEntry:
+    """A process's SharedMooncake for one LOCATION and OPTIONS, and its async twin:
+    ``as_async()`` (same namespace, codec, counters and near cache, a redis.asyncio
+    client per event loop), made on the first a* call."""
+
+    def __init__(self, cache):
+        self.cache = cache
+        self._async = None
+
+    def aio(self):
+        twin = self._async
+        if twin is None:
+            with _registry_lock:
+                if self._async is None:
+                    self._async = self.cache.as_async()
+                twin = self._async
+        return twin
+
+
+def _shared_entry(location, options):
+    """This process's _SharedEntry for ``location`` and ``options`` (made on first use;
+    the first backend of a process waits for the server's PING, the others do not)."""
     from .shared import SharedMooncake  # redis-py is needed only by this backend
 
     name = (location, tuple(sorted((key, _option_key(value)) for key, value in options.items())))
     with _registry_lock:
-        cache = _shared_caches.get(name)
-        if cache is None:
-            cache = _shared_caches[name] = SharedMooncake(location, **options)
-        return cache
+        entry = _shared_caches.get(name)
+        if entry is None:
+            entry = _shared_caches[name] = _SharedEntry(SharedMooncake(location, **options))
+        return entry
 
 
 def _raise_serializer_error(exc):
@@ -215,8 +235,9 @@ class SharedMooncakeCache(BaseCache):
     (bytes, or a str taken as UTF-8), ``fail_open``, ``near``, ``near_ttl`` and
     ``strict``. One SharedMooncake per LOCATION and OPTIONS per process: its
     connections and near cache are shared by every thread and survive
-    ``close()``. ``add`` is ``SET NX``, ``incr``/``decr`` are atomic across
-    processes, ``clear()`` removes this namespace's keys only. A server error
+    ``close()``. ``add``, ``incr`` and ``decr`` are atomic across processes
+    (each one script on the server), ``clear()`` removes this namespace's keys
+    only. The a* methods are native async, on the same cache's ``as_async()``. A server error
     raises ``mooncake.shared.SharedCacheError`` (a ConnectionError), or, with
     ``fail_open``, answers as an empty cache that refuses writes.
     """
@@ -230,7 +251,8 @@ class SharedMooncakeCache(BaseCache):
         options.setdefault("namespace", "django:")
         if isinstance(options.get("signing_key"), str):
             options["signing_key"] = options["signing_key"].encode("utf-8")
-        self._cache = _shared_cache(location, options)
+        self._entry = _shared_entry(location, options)
+        self._cache = self._entry.cache
 
     @property
     def shared(self):
@@ -239,12 +261,8 @@ class SharedMooncakeCache(BaseCache):
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         key = self.make_and_validate_key(key, version=version)
-        ttl = _seconds(self, timeout)
         try:
-            if ttl <= 0:
-                # Nothing is stored: "added" means the key was absent (as Django's RedisCache says).
-                return key not in self._cache
-            return self._cache.add(key, value, ttl)
+            return self._cache.add(key, value, _seconds(self, timeout))
         except TypeError as exc:
             _raise_serializer_error(exc)
 
@@ -299,5 +317,67 @@ class SharedMooncakeCache(BaseCache):
     def clear(self):
         self._cache.clear()
 
-    # TODO(issue 19): native a* methods on SharedMooncake.as_async() once it lands;
-    # until then Django's BaseCache runs the sync methods in a thread.
+    # The a* methods are native: they await the AsyncSharedMooncake that shares
+    # this SharedMooncake's namespace, stats and near cache (a near hit never
+    # leaves the loop's thread), instead of Django's default of running the
+    # sync method in a thread.
+
+    def _aio(self):
+        return self._entry.aio()
+
+    async def aadd(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        try:
+            return await self._aio().add(key, value, _seconds(self, timeout))
+        except TypeError as exc:
+            _raise_serializer_error(exc)
+
+    async def aget(self, key, default=None, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return await self._aio().get(key, default)
+
+    async def aset(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        try:
+            await self._aio().put(key, value, _seconds(self, timeout))
+        except TypeError as exc:
+            _raise_serializer_error(exc)
+
+    async def atouch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return await self._aio().touch(key, _seconds(self, timeout))
+
+    async def adelete(self, key, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return await self._aio().delete(key)
+
+    async def ahas_key(self, key, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        return await self._aio().contains(key)
+
+    async def aget_many(self, keys, version=None):
+        made = {self.make_and_validate_key(key, version=version): key for key in keys}
+        found = await self._aio().get_many(list(made))
+        return {made[name]: value for name, value in found.items()}
+
+    async def aset_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        items = {self.make_and_validate_key(key, version=version): value for key, value in data.items()}
+        try:
+            await self._aio().put_many(items, _seconds(self, timeout))
+        except TypeError as exc:
+            _raise_serializer_error(exc)
+        return []
+
+    async def adelete_many(self, keys, version=None):
+        names = [self.make_and_validate_key(key, version=version) for key in keys]
+        await self._aio().put_many(dict.fromkeys(names), 0)
+
+    async def aincr(self, key, delta=1, version=None):
+        name = self.make_and_validate_key(key, version=version)
+        try:
+            return await self._aio().incr(name, delta)
+        except KeyError:
+            raise ValueError(f"Key '{name}' not found") from None
+
+    async def aclear(self):
+        await self._aio().clear()

@@ -265,6 +265,13 @@ def test_a_lost_server_fails_open_when_asked(binary_server):
     assert cache.get("k", "default") == "default"
     cache.set("k", 2)  # refused quietly
     assert cache.get_many(["k"]) == {}
+    assert cache.add("new", 1) is False
+    assert cache.touch("k") is False
+    assert cache.delete("k") is False
+    assert cache.has_key("k") is False
+    with pytest.raises(ValueError):  # an empty cache's answer: no such key
+        cache.incr("k")
+    assert cache.shared.get_stats()["errors"] >= 7
     binary_server.start()
     cache.set("k", 3)
     assert cache.get("k") == 3
@@ -276,3 +283,44 @@ def binary_server():
     server = LocalValkey().start()
     yield server
     server.cleanup()
+
+
+def test_shared_async_methods_are_native():
+    from django.core.cache.backends.base import BaseCache
+
+    for name in ("aadd", "aget", "aset", "atouch", "adelete", "ahas_key", "aget_many", "aset_many",
+                 "adelete_many", "aincr", "aclear"):
+        assert getattr(SharedMooncakeCache, name) is not getattr(BaseCache, name), name
+
+
+def test_shared_async_methods_answer_as_the_sync_ones_on_any_loop(make_shared):
+    cache = make_shared(near=100)
+
+    async def scenario():
+        assert await cache.aadd("a", 1) is True
+        assert await cache.aadd("a", 2) is False
+        await cache.aset("b", [1])
+        assert await cache.aget_many(["a", "b", "c"]) == {"a": 1, "b": [1]}
+        assert await cache.aincr("a", 4) == 5
+        assert await cache.adecr("a") == 4
+        with pytest.raises(ValueError):
+            await cache.aincr("absent")
+        assert await cache.ahas_key("a")
+        assert await cache.atouch("a", None)
+        assert await cache.adelete("a")
+        await cache.aset_many({"x": 1, "y": 2})
+        await cache.adelete_many(["x"])
+        assert await cache.aget_or_set("z", 9) == 9
+        assert await cache.aincr_version("z") == 2
+        return await cache.aget("y", "gone")
+
+    assert asyncio.run(scenario()) == 2
+    assert cache.get("y") == 2            # the sync side reads what the async side wrote
+    cache.set("y", 3)
+    assert asyncio.run(cache.aget("y")) == 3  # and the other way round, on a second loop
+
+    async def clear():
+        await cache.aclear()
+        return await cache.aget("y", "gone")
+
+    assert asyncio.run(clear()) == "gone"
