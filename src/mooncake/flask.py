@@ -110,8 +110,8 @@ class SharedMooncakeCache(BaseCache):
     ``url``: the server (``CACHE_REDIS_URL`` through the factory); the other
     keyword arguments are SharedMooncake's (``namespace``: default
     ``CACHE_KEY_PREFIX``; ``serializer``, ``signing_key``, ``fail_open``,
-    ``near``, ``near_ttl``, ``strict``), from ``CACHE_OPTIONS``. ``add`` is
-    ``SET NX``; ``clear()`` removes this namespace's keys only. A server error
+    ``near``, ``near_ttl``, ``strict``), from ``CACHE_OPTIONS``. ``add`` and
+    ``inc``/``dec`` are atomic across processes; ``clear()`` removes this namespace's keys only. A server error
     raises ``mooncake.shared.SharedCacheError``, or with ``fail_open`` answers
     as an empty cache that refuses writes.
     """
@@ -175,6 +175,9 @@ class SharedMooncakeCache(BaseCache):
         return list(keys)
 
     def inc(self, key, delta=1):
+        """Add ``delta`` to the int under ``key`` (atomic on the server), or store
+        ``delta`` there with the default timeout if the key is absent; the new
+        value, or None if it could not be written (fail_open and the server down)."""
         ttl = _ttl(self, None)
         for _ in range(3):  # absent, then added by another process before our add: incr again
             try:
@@ -182,7 +185,7 @@ class SharedMooncakeCache(BaseCache):
             except KeyError:
                 if self._cache.add(key, delta, ttl):
                     return delta
-        return self._cache.incr(key, delta)
+        return None
 
     def dec(self, key, delta=1):
         return self.inc(key, -delta)

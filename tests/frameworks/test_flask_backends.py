@@ -180,6 +180,8 @@ def test_a_lost_server_fails_open_when_asked(own_server):
     assert cache.get("k") is None
     assert cache.set("k", 2) is False
     assert cache.get_many("k", "j") == [None, None]
+    assert cache.add("new", 1) is False
+    assert cache.inc("n") is None  # not written
     own_server.start()
     assert cache.set("k", 3)
     assert cache.get("k") == 3
