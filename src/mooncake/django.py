@@ -20,10 +20,17 @@ tears nothing down. Django's timeout rules apply: ``None`` never expires,
 ``make_key``, and keys memcached would refuse warn as Django's backends do.
 """
 
+from __future__ import annotations
+
 import math
 import threading
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+
+if TYPE_CHECKING:
+    from .shared import AsyncSharedMooncake, SharedMooncake
 
 from .framework_store import InProcessStore
 
@@ -38,17 +45,19 @@ _LOCAL_OPTIONS = {"isolate", "policy"}
 _SHARED_OPTIONS = {"namespace", "serializer", "signing_key", "fail_open", "near", "near_ttl", "strict"}
 
 _registry_lock = threading.Lock()
-_local_stores = {}    # (LOCATION, MAX_ENTRIES, policy, isolate) -> InProcessStore
-_shared_caches = {}   # (LOCATION, OPTIONS as a key) -> _SharedEntry
+#: (LOCATION, MAX_ENTRIES, policy, isolate) -> the process's store for them
+_local_stores: dict[tuple[Any, ...], InProcessStore] = {}
+#: (LOCATION, OPTIONS as a key) -> the process's SharedMooncake for them
+_shared_caches: dict[tuple[Any, ...], _SharedEntry] = {}
 
 
-def _check_options(options, known, backend):
+def _check_options(options: Mapping[str, Any], known: set[str], backend: str) -> None:
     unknown = sorted(set(options) - known - {"MAX_ENTRIES", "CULL_FREQUENCY"})
     if unknown:
         raise ValueError(f"{backend} does not know the OPTIONS {unknown}; it takes {sorted(known)}")
 
 
-def _seconds(cache, timeout):
+def _seconds(cache: BaseCache, timeout: Any) -> float:
     """A Django timeout as mooncake's ttl: the default from TIMEOUT, None never
     expires (math.inf), and 0 or less expires at once (the engines remove the key)."""
     if timeout is DEFAULT_TIMEOUT:
@@ -72,7 +81,7 @@ class MooncakeCache(BaseCache):
     keeps the key's remaining timeout.
     """
 
-    def __init__(self, location, params):
+    def __init__(self, location: Any, params: dict[str, Any]) -> None:
         super().__init__(params)
         options = params.get("OPTIONS") or {}
         _check_options(options, _LOCAL_OPTIONS, "MooncakeCache")
@@ -89,95 +98,99 @@ class MooncakeCache(BaseCache):
         self._store = store
 
     @property
-    def engine(self):
+    def engine(self) -> Any:
         """The ``SimpleMooncake`` holding this LOCATION's entries (for its stats)."""
         return self._store.engine
 
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return self._store.add(key, value, _seconds(self, timeout))
 
-    def get(self, key, default=None, version=None):
+    def get(self, key: Any, default: Any = None, version: Optional[int] = None) -> Any:
         key = self.make_and_validate_key(key, version=version)
         return self._store.get(key, default)
 
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None) -> None:
         key = self.make_and_validate_key(key, version=version)
         self._store.set(key, value, _seconds(self, timeout))
 
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return self._store.touch(key, _seconds(self, timeout))
 
-    def delete(self, key, version=None):
+    def delete(self, key: Any, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return self._store.delete(key)
 
-    def has_key(self, key, version=None):
+    def has_key(self, key: Any, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return self._store.contains(key)
 
-    def get_many(self, keys, version=None):
+    def get_many(self, keys: Iterable[Any], version: Optional[int] = None) -> dict[Any, Any]:
         made = {self.make_and_validate_key(key, version=version): key for key in keys}
         found = self._store.get_many(list(made))
         return {made[name]: value for name, value in found.items()}
 
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+    def set_many(self, data: Mapping[Any, Any], timeout: Any = DEFAULT_TIMEOUT,
+                 version: Optional[int] = None) -> list[Any]:
         items = {self.make_and_validate_key(key, version=version): value for key, value in data.items()}
         self._store.set_many(items, _seconds(self, timeout))
         return []
 
-    def delete_many(self, keys, version=None):
+    def delete_many(self, keys: Iterable[Any], version: Optional[int] = None) -> None:
         self._store.delete_many([self.make_and_validate_key(key, version=version) for key in keys])
 
-    def incr(self, key, delta=1, version=None):
+    def incr(self, key: Any, delta: int = 1, version: Optional[int] = None) -> Any:
         name = self.make_and_validate_key(key, version=version)
         try:
             return self._store.incr(name, delta)
         except KeyError:
             raise ValueError(f"Key '{name}' not found") from None
 
-    def clear(self):
+    def clear(self) -> None:
         self._store.clear()
 
     # An in-process cache does no I/O: its a* methods run the sync ones in the
     # loop's thread (cheaper than Django's default of a thread pool hop).
 
-    async def aadd(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    async def aadd(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT,
+                   version: Optional[int] = None) -> bool:
         return self.add(key, value, timeout, version)
 
-    async def aget(self, key, default=None, version=None):
+    async def aget(self, key: Any, default: Any = None, version: Optional[int] = None) -> Any:
         return self.get(key, default, version)
 
-    async def aset(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    async def aset(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT,
+                   version: Optional[int] = None) -> None:
         return self.set(key, value, timeout, version)
 
-    async def atouch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+    async def atouch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None) -> bool:
         return self.touch(key, timeout, version)
 
-    async def adelete(self, key, version=None):
+    async def adelete(self, key: Any, version: Optional[int] = None) -> bool:
         return self.delete(key, version)
 
-    async def ahas_key(self, key, version=None):
+    async def ahas_key(self, key: Any, version: Optional[int] = None) -> bool:
         return self.has_key(key, version)
 
-    async def aget_many(self, keys, version=None):
+    async def aget_many(self, keys: Iterable[Any], version: Optional[int] = None) -> dict[Any, Any]:
         return self.get_many(keys, version)
 
-    async def aset_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+    async def aset_many(self, data: Mapping[Any, Any], timeout: Any = DEFAULT_TIMEOUT,
+                        version: Optional[int] = None) -> list[Any]:
         return self.set_many(data, timeout, version)
 
-    async def adelete_many(self, keys, version=None):
+    async def adelete_many(self, keys: Iterable[Any], version: Optional[int] = None) -> None:
         return self.delete_many(keys, version)
 
-    async def aincr(self, key, delta=1, version=None):
+    async def aincr(self, key: Any, delta: int = 1, version: Optional[int] = None) -> Any:
         return self.incr(key, delta, version)
 
-    async def aclear(self):
+    async def aclear(self) -> None:
         return self.clear()
 
 
-def _option_key(value):
+def _option_key(value: Any) -> Any:
     """An OPTIONS value as part of a registry key: itself if hashable, else its identity."""
     try:
         hash(value)
@@ -191,11 +204,11 @@ class _SharedEntry:
     ``as_async()`` (same namespace, codec, counters and near cache, a redis.asyncio
     client per event loop), made on the first a* call."""
 
-    def __init__(self, cache):
+    def __init__(self, cache: SharedMooncake) -> None:
         self.cache = cache
-        self._async = None
+        self._async: Optional[AsyncSharedMooncake] = None
 
-    def aio(self):
+    def aio(self) -> AsyncSharedMooncake:
         twin = self._async
         if twin is None:
             with _registry_lock:
@@ -205,7 +218,7 @@ class _SharedEntry:
         return twin
 
 
-def _shared_entry(location, options):
+def _shared_entry(location: str, options: dict[str, Any]) -> _SharedEntry:
     """This process's _SharedEntry for ``location`` and ``options`` (made on first use;
     the first backend of a process waits for the server's PING, the others do not)."""
     from .shared import SharedMooncake  # redis-py is needed only by this backend
@@ -218,7 +231,7 @@ def _shared_entry(location, options):
         return entry
 
 
-def _raise_serializer_error(exc):
+def _raise_serializer_error(exc: TypeError) -> NoReturn:
     """SharedMooncake says TypeError for a value its serializer cannot encode;
     Django's contract is the serializer's own error (pickle.PickleError for pickle)."""
     if exc.__cause__ is not None:
@@ -242,8 +255,13 @@ class SharedMooncakeCache(BaseCache):
     ``fail_open``, answers as an empty cache that refuses writes.
     """
 
-    def __init__(self, location, params):
+    def __init__(self, location: Any, params: dict[str, Any]) -> None:
         super().__init__(params)
+        if not isinstance(location, str):
+            # Django's RedisCache takes a list of servers (a primary, then replicas);
+            # a SharedMooncake talks to one server or one Cluster.
+            raise ValueError(f"SharedMooncakeCache's LOCATION is one server's URL (a Cluster node's "
+                             f"for a Cluster), not {type(location).__name__}")
         options = dict(params.get("OPTIONS") or {})
         _check_options(options, _SHARED_OPTIONS, "SharedMooncakeCache")
         options.pop("MAX_ENTRIES", None)
@@ -255,46 +273,47 @@ class SharedMooncakeCache(BaseCache):
         self._cache = self._entry.cache
 
     @property
-    def shared(self):
+    def shared(self) -> SharedMooncake:
         """The ``SharedMooncake`` this backend runs on (for its stats)."""
         return self._cache
 
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         try:
             return self._cache.add(key, value, _seconds(self, timeout))
         except TypeError as exc:
             _raise_serializer_error(exc)
 
-    def get(self, key, default=None, version=None):
+    def get(self, key: Any, default: Any = None, version: Optional[int] = None) -> Any:
         key = self.make_and_validate_key(key, version=version)
         return self._cache.get(key, default)
 
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None) -> None:
         key = self.make_and_validate_key(key, version=version)
         try:
             self._cache.put(key, value, _seconds(self, timeout))
         except TypeError as exc:
             _raise_serializer_error(exc)
 
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return self._cache.touch(key, _seconds(self, timeout))
 
-    def delete(self, key, version=None):
+    def delete(self, key: Any, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return self._cache.delete(key)
 
-    def has_key(self, key, version=None):
+    def has_key(self, key: Any, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return key in self._cache
 
-    def get_many(self, keys, version=None):
+    def get_many(self, keys: Iterable[Any], version: Optional[int] = None) -> dict[Any, Any]:
         made = {self.make_and_validate_key(key, version=version): key for key in keys}
         found = self._cache.get_many(list(made))
         return {made[name]: value for name, value in found.items()}
 
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+    def set_many(self, data: Mapping[Any, Any], timeout: Any = DEFAULT_TIMEOUT,
+                 version: Optional[int] = None) -> list[Any]:
         items = {self.make_and_validate_key(key, version=version): value for key, value in data.items()}
         try:
             self._cache.put_many(items, _seconds(self, timeout))
@@ -302,19 +321,19 @@ class SharedMooncakeCache(BaseCache):
             _raise_serializer_error(exc)
         return []
 
-    def delete_many(self, keys, version=None):
+    def delete_many(self, keys: Iterable[Any], version: Optional[int] = None) -> None:
         names = [self.make_and_validate_key(key, version=version) for key in keys]
         # put_many with ttl 0 removes every key in one round trip per node.
         self._cache.put_many(dict.fromkeys(names), 0)
 
-    def incr(self, key, delta=1, version=None):
+    def incr(self, key: Any, delta: int = 1, version: Optional[int] = None) -> Any:
         name = self.make_and_validate_key(key, version=version)
         try:
             return self._cache.incr(name, delta)
         except KeyError:
             raise ValueError(f"Key '{name}' not found") from None
 
-    def clear(self):
+    def clear(self) -> None:
         self._cache.clear()
 
     # The a* methods are native: they await the AsyncSharedMooncake that shares
@@ -322,45 +341,48 @@ class SharedMooncakeCache(BaseCache):
     # leaves the loop's thread), instead of Django's default of running the
     # sync method in a thread.
 
-    def _aio(self):
+    def _aio(self) -> AsyncSharedMooncake:
         return self._entry.aio()
 
-    async def aadd(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    async def aadd(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT,
+                   version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         try:
             return await self._aio().add(key, value, _seconds(self, timeout))
         except TypeError as exc:
             _raise_serializer_error(exc)
 
-    async def aget(self, key, default=None, version=None):
+    async def aget(self, key: Any, default: Any = None, version: Optional[int] = None) -> Any:
         key = self.make_and_validate_key(key, version=version)
         return await self._aio().get(key, default)
 
-    async def aset(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+    async def aset(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT,
+                   version: Optional[int] = None) -> None:
         key = self.make_and_validate_key(key, version=version)
         try:
             await self._aio().put(key, value, _seconds(self, timeout))
         except TypeError as exc:
             _raise_serializer_error(exc)
 
-    async def atouch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+    async def atouch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return await self._aio().touch(key, _seconds(self, timeout))
 
-    async def adelete(self, key, version=None):
+    async def adelete(self, key: Any, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return await self._aio().delete(key)
 
-    async def ahas_key(self, key, version=None):
+    async def ahas_key(self, key: Any, version: Optional[int] = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         return await self._aio().contains(key)
 
-    async def aget_many(self, keys, version=None):
+    async def aget_many(self, keys: Iterable[Any], version: Optional[int] = None) -> dict[Any, Any]:
         made = {self.make_and_validate_key(key, version=version): key for key in keys}
         found = await self._aio().get_many(list(made))
         return {made[name]: value for name, value in found.items()}
 
-    async def aset_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+    async def aset_many(self, data: Mapping[Any, Any], timeout: Any = DEFAULT_TIMEOUT,
+                        version: Optional[int] = None) -> list[Any]:
         items = {self.make_and_validate_key(key, version=version): value for key, value in data.items()}
         try:
             await self._aio().put_many(items, _seconds(self, timeout))
@@ -368,16 +390,16 @@ class SharedMooncakeCache(BaseCache):
             _raise_serializer_error(exc)
         return []
 
-    async def adelete_many(self, keys, version=None):
+    async def adelete_many(self, keys: Iterable[Any], version: Optional[int] = None) -> None:
         names = [self.make_and_validate_key(key, version=version) for key in keys]
         await self._aio().put_many(dict.fromkeys(names), 0)
 
-    async def aincr(self, key, delta=1, version=None):
+    async def aincr(self, key: Any, delta: int = 1, version: Optional[int] = None) -> Any:
         name = self.make_and_validate_key(key, version=version)
         try:
             return await self._aio().incr(name, delta)
         except KeyError:
             raise ValueError(f"Key '{name}' not found") from None
 
-    async def aclear(self):
+    async def aclear(self) -> None:
         await self._aio().clear()

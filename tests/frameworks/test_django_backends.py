@@ -228,6 +228,11 @@ def test_unknown_shared_options_are_refused(server):
         SharedMooncakeCache(server.url, {"OPTIONS": {"nearr": 10}})
 
 
+def test_a_location_that_is_not_one_url_is_refused(server):
+    with pytest.raises(ValueError, match="one server's URL"):
+        SharedMooncakeCache([server.url, server.url], {})
+
+
 def _incr_many(url, namespace, times):
     cache = SharedMooncakeCache(url, {"OPTIONS": {"namespace": namespace}})
     for _ in range(times):
