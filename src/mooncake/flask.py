@@ -13,9 +13,19 @@ absent key at ``delta``/``-delta`` and are atomic (across threads in-process,
 across processes on the server).
 """
 
+from __future__ import annotations
+
+import datetime
 import math
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from flask_caching.backends.base import BaseCache
+
+if TYPE_CHECKING:
+    from .shared import SharedMooncake
+
+#: What Flask-Caching accepts as a timeout.
+Timeout = Union[int, datetime.timedelta, None]
 
 from .framework_store import InProcessStore
 
@@ -24,7 +34,7 @@ __all__ = ["MooncakeCache", "SharedMooncakeCache"]
 _MISSING = object()
 
 
-def _ttl(cache, timeout):
+def _ttl(cache: BaseCache, timeout: Timeout) -> float:
     """A Flask-Caching timeout as mooncake's ttl: None the default, 0 never expires."""
     seconds = cache._normalize_timeout(timeout)  # None -> default; timedelta -> seconds
     if seconds < 0:
@@ -43,62 +53,63 @@ class MooncakeCache(BaseCache):
     ``SimpleMooncake``'s (tests pass a fake one).
     """
 
-    def __init__(self, default_timeout=300, ignore_delete_many_errors=False, *, maxsize=None,
-                 isolate=True, policy=None, clock=None):
+    def __init__(self, default_timeout: int = 300, ignore_delete_many_errors: bool = False, *,
+                 maxsize: Optional[int] = None, isolate: bool = True, policy: Optional[str] = None,
+                 clock: Optional[Callable[[], float]] = None) -> None:
         super().__init__(default_timeout=default_timeout,
                          ignore_delete_many_errors=ignore_delete_many_errors)
         self._store = InProcessStore(maxsize, isolate=isolate, policy=policy, clock=clock)
 
     @classmethod
-    def factory(cls, app, config, args, kwargs):
+    def factory(cls, app: Any, config: dict[str, Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
         kwargs.setdefault("maxsize", config.get("CACHE_THRESHOLD"))
         return cls(*args, **kwargs)
 
     @property
-    def engine(self):
+    def engine(self) -> Any:
         """The ``SimpleMooncake`` holding the entries (for its stats)."""
         return self._store.engine
 
-    def get(self, key):
+    def get(self, key: str) -> Any:
         return self._store.get(key)
 
-    def get_many(self, *keys):
+    def get_many(self, *keys: str) -> list[Any]:
         found = self._store.get_many(keys)
         return [found.get(key) for key in keys]
 
-    def has(self, key):
+    def has(self, key: str) -> bool:
         return self._store.contains(key)
 
-    def set(self, key, value, timeout=None):
+    def set(self, key: str, value: Any, timeout: Timeout = None) -> bool:
         self._store.set(key, value, _ttl(self, timeout))
         return True
 
-    def set_many(self, mapping, timeout=None):
+    def set_many(self, mapping: dict[str, Any], timeout: Timeout = None) -> list[Any]:
         self._store.set_many(dict(mapping), _ttl(self, timeout))
         return list(mapping)
 
-    def add(self, key, value, timeout=None):
+    def add(self, key: str, value: Any, timeout: Timeout = None) -> bool:
         return self._store.add(key, value, _ttl(self, timeout))
 
-    def delete(self, key):
+    def delete(self, key: str) -> bool:
         return self._store.delete(key)
 
-    def delete_many(self, *keys):
+    def delete_many(self, *keys: str) -> list[Any]:
         self._store.delete_many(keys)
         return list(keys)  # every key is absent now
 
-    def inc(self, key, delta=1):
+    def inc(self, key: str, delta: int = 1) -> Optional[int]:
         return self._store.add_or_incr(key, delta, _ttl(self, None))
 
-    def dec(self, key, delta=1):
+    def dec(self, key: str, delta: int = 1) -> Optional[int]:
         return self._store.add_or_incr(key, -delta, _ttl(self, None))
 
-    def clear(self):
+    def clear(self) -> bool:
         self._store.clear()
         return True
 
 
-def _serializer_error(exc):
+def _serializer_error(exc: TypeError) -> BaseException:
     """SharedMooncake says TypeError for a value its serializer cannot encode;
     Flask-Caching's contract is the serializer's own error (pickle.PickleError)."""
     return exc.__cause__ if exc.__cause__ is not None else exc
@@ -116,7 +127,8 @@ class SharedMooncakeCache(BaseCache):
     as an empty cache that refuses writes.
     """
 
-    def __init__(self, url=None, default_timeout=300, ignore_delete_many_errors=False, **options):
+    def __init__(self, url: Optional[str] = None, default_timeout: int = 300,
+                 ignore_delete_many_errors: bool = False, **options: Any) -> None:
         super().__init__(default_timeout=default_timeout,
                          ignore_delete_many_errors=ignore_delete_many_errors)
         from .shared import SharedMooncake  # redis-py is needed only by this backend
@@ -125,7 +137,7 @@ class SharedMooncakeCache(BaseCache):
         self._cache = SharedMooncake(url, **options)
 
     @classmethod
-    def factory(cls, app, config, args, kwargs):
+    def factory(cls, app: Any, config: dict[str, Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
         if "url" not in kwargs:
             kwargs["url"] = config.get("CACHE_REDIS_URL")
         if config.get("CACHE_KEY_PREFIX"):
@@ -133,48 +145,48 @@ class SharedMooncakeCache(BaseCache):
         return cls(*args, **kwargs)
 
     @property
-    def shared(self):
+    def shared(self) -> SharedMooncake:
         """The ``SharedMooncake`` this backend runs on (for its stats)."""
         return self._cache
 
-    def get(self, key):
+    def get(self, key: str) -> Any:
         return self._cache.get(key)
 
-    def get_many(self, *keys):
+    def get_many(self, *keys: str) -> list[Any]:
         found = self._cache.get_many(keys)
         return [found.get(key) for key in keys]
 
-    def has(self, key):
+    def has(self, key: str) -> bool:
         return key in self._cache
 
-    def set(self, key, value, timeout=None):
+    def set(self, key: str, value: Any, timeout: Timeout = None) -> bool:
         try:
             return self._cache.put(key, value, _ttl(self, timeout))
         except TypeError as exc:
             raise _serializer_error(exc)
 
-    def set_many(self, mapping, timeout=None):
+    def set_many(self, mapping: dict[str, Any], timeout: Timeout = None) -> list[Any]:
         try:
             stored = self._cache.put_many(dict(mapping), _ttl(self, timeout))
         except TypeError as exc:
             raise _serializer_error(exc)
         return list(mapping) if stored == len(mapping) else []
 
-    def add(self, key, value, timeout=None):
+    def add(self, key: str, value: Any, timeout: Timeout = None) -> bool:
         try:
             return self._cache.add(key, value, _ttl(self, timeout))
         except TypeError as exc:
             raise _serializer_error(exc)
 
-    def delete(self, key):
+    def delete(self, key: str) -> bool:
         return self._cache.delete(key)
 
-    def delete_many(self, *keys):
+    def delete_many(self, *keys: str) -> list[Any]:
         # put_many with ttl 0 removes every key in one round trip per node.
         self._cache.put_many(dict.fromkeys(keys), 0)
         return list(keys)
 
-    def inc(self, key, delta=1):
+    def inc(self, key: str, delta: int = 1) -> Optional[int]:
         """Add ``delta`` to the int under ``key`` (atomic on the server), or store
         ``delta`` there with the default timeout if the key is absent; the new
         value, or None if it could not be written (fail_open and the server down)."""
@@ -187,9 +199,9 @@ class SharedMooncakeCache(BaseCache):
                     return delta
         return None
 
-    def dec(self, key, delta=1):
+    def dec(self, key: str, delta: int = 1) -> Optional[int]:
         return self.inc(key, -delta)
 
-    def clear(self):
+    def clear(self) -> bool:
         self._cache.clear()
         return True
