@@ -36,8 +36,6 @@ from .framework_store import InProcessStore
 
 __all__ = ["MooncakeCache", "SharedMooncakeCache"]
 
-_MISSING = object()
-
 #: MooncakeCache OPTIONS of mooncake's own (Django's MAX_ENTRIES and CULL_FREQUENCY aside).
 _LOCAL_OPTIONS = {"isolate", "policy"}
 

@@ -21,17 +21,15 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from flask_caching.backends.base import BaseCache
 
+from .framework_store import InProcessStore
+
 if TYPE_CHECKING:
     from .shared import SharedMooncake
 
-#: What Flask-Caching accepts as a timeout.
-Timeout = Union[int, datetime.timedelta, None]
-
-from .framework_store import InProcessStore
-
 __all__ = ["MooncakeCache", "SharedMooncakeCache"]
 
-_MISSING = object()
+#: What Flask-Caching accepts as a timeout.
+Timeout = Union[int, datetime.timedelta, None]
 
 
 def _ttl(cache: BaseCache, timeout: Timeout) -> float:
