@@ -5,6 +5,7 @@
     nox -s tests-3.12          # one version
     nox -- -x -k reentrancy    # arguments after -- go to pytest
     nox -s wheels              # dist/: the sdist and a tested manylinux wheel per version
+    nox -s frameworks          # the Django/Flask-Caching backends on Django 5.2 LTS and the current Django
 
 nox looks for ``python3.X`` on PATH. Interpreters installed with pyenv are not
 on PATH unless a pyenv shim selects them, so this file appends every
@@ -49,6 +50,18 @@ def tests(session):
     # imports the compiled modules first, so a broken build fails the session.
     session.run("python", "-c", "import mooncake, sys; assert mooncake.ACCELERATED; print(sys.version)")
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", *session.posargs)
+
+
+@nox.session(python="3.12")
+@nox.parametrize("django", ["5.2", "current"])
+def frameworks(session, django):
+    """The framework backends' tests (their frameworks' own suites included) on one
+    Django release: 5.2 LTS, or the current release (6.x needs Python 3.12 or later).
+    The default test run covers the newest Django its interpreter takes."""
+    session.install(".[test]")
+    session.install("django>=5.2,<6" if django == "5.2" else "django>=6")
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/frameworks",
+                *session.posargs)
 
 
 @nox.session(python=PYTHONS)

@@ -11,10 +11,10 @@ import sys
 import time
 
 from . import expiry, harness, keyspace, machine, memory, monitor, peers, report, targets
-from . import async_tier, hitratio, near, shared, threads, workloads
+from . import async_tier, frameworks, hitratio, near, shared, threads, workloads
 
 WORKLOADS = ("micro", "mix", "threads", "memory", "cleanup", "monitor", "hitratio", "shared", "near",
-             "async")
+             "async", "frameworks")
 #: The workloads reported in latest.{md,png,json}; the others write files of their own.
 TIMING_REPORT = ("micro", "mix", "threads", "memory", "cleanup", "monitor")
 
@@ -141,6 +141,8 @@ def run(mode, only, command):
         guarded("near", lambda: data.update(near=near.run(mode)))
     if "async" in only:
         guarded("async", lambda: data.__setitem__("async", async_tier.run(mode)))
+    if "frameworks" in only:
+        guarded("frameworks", lambda: data.update(frameworks=frameworks.run(mode)))
 
     data["machine"]["load_average_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     data["elapsed_s"] = time.perf_counter() - started
@@ -184,6 +186,8 @@ def main(argv=None):
     if "async" in data:
         async_tier.write(data, args.out)
         print("\n".join(async_tier.markdown(data["async"])))
+    if "frameworks" in data:
+        print(frameworks.write(data, args.out))
     # A run of only hitratio, shared or near leaves the timing report as it was.
     timed = bool(set(args.only) & set(TIMING_REPORT))
     if timed:
