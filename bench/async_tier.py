@@ -43,16 +43,31 @@ def _summary(per_op_ns):
             "rounds_ns": per_op_ns}
 
 
+async def _one_round(make_calls, ops, tasks):
+    share = max(ops // tasks, 1)
+    coroutines = [make_calls(t, share) for t in range(tasks)]
+    started = time.perf_counter()
+    await asyncio.gather(*coroutines)
+    return (time.perf_counter() - started) * 1e9 / (share * tasks)
+
+
 async def _timed(make_calls, rounds, ops, tasks):
     """ns per op of ``ops`` calls made by ``tasks`` concurrent tasks, per round."""
-    out = []
-    for _ in range(rounds):
-        share = max(ops // tasks, 1)
-        coroutines = [make_calls(t, share) for t in range(tasks)]
-        started = time.perf_counter()
-        await asyncio.gather(*coroutines)
-        out.append((time.perf_counter() - started) * 1e9 / (share * tasks))
-    return _summary(out)
+    return (await _timed_together({"only": make_calls}, rounds, ops, tasks))["only"]
+
+
+async def _timed_together(cases, rounds, ops, tasks):
+    """``_timed`` of several peers, their rounds interleaved (and one untimed
+    warm-up round each first), so a drift of the machine or the server during
+    the run falls on every peer alike."""
+    for make_calls in cases.values():
+        await _one_round(make_calls, max(ops // 10, tasks), tasks)
+    samples = {name: [] for name in cases}
+    names = list(cases)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            samples[name].append(await _one_round(cases[name], ops, tasks))
+    return {name: _summary(out) for name, out in samples.items()}
 
 
 def _peers(url, keys):
@@ -155,15 +170,15 @@ async def _overhead_and_throughput(url, size):
         for op in ("get (hit)", "put", "get_many(100)"):
             for tasks in (1, TASKS):
                 ops = size["ops"] // (20 if op == "get_many(100)" else 1)
-                row = out["overhead"].setdefault(f"{op}, {tasks} task{'s' if tasks > 1 else ''}", {})
-                for name in ("AsyncSharedMooncake", "redis.asyncio"):
-                    harness.log(f"async: overhead, {op}, {tasks} tasks, {name}")
-                    row[name] = await _timed(calls(op, name), size["rounds"], ops, tasks)
+                harness.log(f"async: overhead, {op}, {tasks} tasks")
+                row = f"{op}, {tasks} task{'s' if tasks > 1 else ''}"
+                out["overhead"][row] = await _timed_together(
+                    {name: calls(op, name) for name in ("AsyncSharedMooncake", "redis.asyncio")},
+                    size["rounds"], ops, tasks)
         for op in ("get (hit)", "put"):
-            row = out["throughput"].setdefault(op, {})
-            for name in peers:
-                harness.log(f"async: throughput, {op}, {TASKS} tasks, {name}")
-                row[name] = await _timed(calls(op, name), size["rounds"], size["ops"], TASKS)
+            harness.log(f"async: throughput, {op}, {TASKS} tasks")
+            out["throughput"][op] = await _timed_together(
+                {name: calls(op, name) for name in peers}, size["rounds"], size["ops"], TASKS)
     finally:
         await peers["AsyncSharedMooncake"][3].clear()
         await peers["AsyncSharedMooncake near="][3].clear()
@@ -212,11 +227,10 @@ async def _near_hit(url, size):
             for _ in range(n):
                 await get("cashews:k")
 
-        for name, calls, ops in (("AsyncSharedMooncake near hit", mooncake_calls, n),
-                                 ("SimpleMooncake.get", local_calls, n),
-                                 ("cashews client-side hit", cashews_calls, max(n // 20, 1))):
-            harness.log(f"async: near hit, {name}")
-            out[name] = await _timed(calls, size["rounds"], ops, 1)
+        harness.log("async: near hit")
+        out.update(await _timed_together({"AsyncSharedMooncake near hit": mooncake_calls,
+                                          "SimpleMooncake.get": local_calls}, size["rounds"], n, 1))
+        out["cashews client-side hit"] = await _timed(cashews_calls, size["rounds"], max(n // 20, 1), 1)
         hits = (await cache.get_stats())["near_hits"]
         out["near hits counted"] = hits
         await cache.clear()
