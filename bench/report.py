@@ -280,8 +280,28 @@ HEADLINE_ROWS = (("get hit, str keys", "str", "get hit"), ("put overwrite, str k
 HEADLINE_PEERS = ("mooncake", BASELINE, RIVAL, "cachetools.TTLCache")
 
 
-def headline(latest, hitratio=None):
-    """The README's headline figures, as Markdown, from ``latest.json`` (and ``hitratio.json``)."""
+def _async_line(data):
+    """The async tier's headline sentence, from ``async.json``'s figures."""
+    over = data["overhead"]["get (hit), 1 task"]
+    near, throughput = data["near"], data["throughput"]["get (hit)"]
+    ours = throughput["AsyncSharedMooncake"]["median_ns"]
+    stampede = data["stampede"]
+    return (f"Async tier (`python -m bench --only async`, loopback Valkey): a remote `await get` "
+            f"costs {over['AsyncSharedMooncake']['median_ns'] / over['redis.asyncio']['median_ns']:.2f}x "
+            f"raw redis.asyncio with pickle; with 100 tasks it reads "
+            f"{throughput['aiocache']['median_ns'] / ours:.2f}x as fast as aiocache and "
+            f"{throughput['cashews']['median_ns'] / ours:.2f}x as fast as cashews; a near hit takes "
+            f"{near['AsyncSharedMooncake near hit']['median_ns']:.0f} ns "
+            f"(`SimpleMooncake.get`: {near['SimpleMooncake.get']['median_ns']:.0f} ns, cashews' "
+            f"client-side hit: {near['cashews client-side hit']['median_ns']:,.0f} ns); "
+            f"{stampede['tasks_per_process']} tasks x {stampede['processes']} processes on one cold "
+            f"memoized key: {stampede['computations']} computation"
+            f"{'s' if stampede['computations'] != 1 else ''}.")
+
+
+def headline(latest, hitratio=None, async_tier=None):
+    """The README's headline figures, as Markdown, from ``latest.json`` (and
+    ``hitratio.json``, ``async.json``)."""
     short = {"cachetools.TTLCache": "cachetools", "cachebox.VTTLCache": "cachebox"}
     m = latest["machine"]
     lines = [f"| last run: {m['date'][:10]}, {m['cpu_model']}, Python {m['python'].split()[0]} | "
@@ -304,6 +324,8 @@ def headline(latest, hitratio=None):
         lines += ["", f"Average miss ratio over the {len(rows)} hit-ratio rows (lower is better): "
                   f"mooncake {average('mooncake'):.4f}, the best peer ({best}) {average(best):.4f}, "
                   f"Belady's offline bound {average('Belady MIN'):.4f}."]
+    if async_tier:
+        lines += ["", _async_line(async_tier)]
     return "\n".join(lines)
 
 
@@ -316,13 +338,17 @@ def update_readme(results_dir, readme):
     if os.path.exists(os.path.join(results_dir, "hitratio.json")):
         with open(os.path.join(results_dir, "hitratio.json")) as f:
             hitratio = json.load(f)
+    async_tier = None
+    if os.path.exists(os.path.join(results_dir, "async.json")):
+        with open(os.path.join(results_dir, "async.json")) as f:
+            async_tier = json.load(f)["async"]
     with open(readme) as f:
         text = f.read()
     if README_START not in text or README_END not in text:
         return False
     start, end = text.index(README_START) + len(README_START), text.index(README_END)
     with open(readme, "w") as f:
-        f.write(text[:start] + "\n" + headline(latest, hitratio) + "\n" + text[end:])
+        f.write(text[:start] + "\n" + headline(latest, hitratio, async_tier) + "\n" + text[end:])
     return True
 
 
