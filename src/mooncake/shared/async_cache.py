@@ -35,7 +35,7 @@ from .core import MISSING, SharedCore, lease_seconds
 from .errors import SERVER_ERRORS, SharedCacheError
 from .keys import MemoKey
 from .memo_keys import SharedMemoKeys
-from .single_flight import AsyncSingleFlight, Waiters
+from .single_flight import AsyncLeaseLocks, AsyncSingleFlight, Waiters
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -393,7 +393,9 @@ class AsyncSharedMooncake(Generic[V]):
         ``await f.cache_clear()``."""
         scheme = functools.partial(SharedMemoKeys, namespace=self._core.namespace,
                                    count=self._count_matching, clear=self._clear_matching,
-                                   flight=AsyncSingleFlight(self, lease_seconds(lease)))
+                                   flight=AsyncSingleFlight(self, self._core,
+                                                           AsyncLeaseLocks(self._run, self._core),
+                                                           self._waiters, lease_seconds(lease)))
         decorate = _memoize(self, ttl=ttl, key=key, key_scheme=scheme)
 
         def check(func):
@@ -408,19 +410,6 @@ class AsyncSharedMooncake(Generic[V]):
 
     async def _clear_matching(self, pattern):
         await self._run("clear", self._core.clear(pattern), None)
-
-    async def _lock_acquire(self, lock, token, ms):
-        holder = await self._run("lock", self._core.lock_acquire(lock, token, ms), None)
-        return None if holder == token else holder
-
-    async def _lock_release(self, lock, token):
-        await self._run("unlock", self._core.lock_release(lock, token), None)
-
-    async def _lock_holder(self, lock):
-        return await self._run("lock", self._core.lock_holder(lock), None)
-
-    async def _lock_take_over(self, lock, holder, token, ms):
-        return await self._run("lock", self._core.lock_take_over(lock, holder, token, ms), True)
 
     # -- the connection ---------------------------------------------------
 

@@ -23,7 +23,7 @@ from .errors import SERVER_ERRORS
 from .keys import MemoKey
 from .memo_keys import SharedMemoKeys
 from .near import NearCache, check_engine
-from .single_flight import SingleFlight, Waiters
+from .single_flight import LeaseLocks, SingleFlight, Waiters
 
 if TYPE_CHECKING:
     import redis
@@ -385,7 +385,8 @@ class SharedMooncake(Generic[V]):
         ``0 < lease <= 1e15`` seconds raises ValueError here, at decoration."""
         scheme = functools.partial(SharedMemoKeys, namespace=self._core.namespace,
                                    count=self._count_matching, clear=self._clear_matching,
-                                   flight=SingleFlight(self, lease_seconds(lease)))
+                                   flight=SingleFlight(self, self._core, LeaseLocks(self._run, self._core),
+                                                      self._waiters, lease_seconds(lease)))
         return _memoize(self, ttl=ttl, key=key, key_scheme=scheme)
 
     def _count_matching(self, pattern):
@@ -393,26 +394,6 @@ class SharedMooncake(Generic[V]):
 
     def _clear_matching(self, pattern):
         self._run("clear", self._core.clear(pattern), None)
-
-    # The lease locks of memoize's single flight (see single_flight).
-
-    def _lock_acquire(self, lock, token, ms):
-        """None if taken (or it already held ``token``), else the holder's token;
-        with fail_open a server error says "compute it yourself"."""
-        holder = self._run("lock", self._core.lock_acquire(lock, token, ms), None)
-        return None if holder == token else holder
-
-    def _lock_release(self, lock, token):
-        self._run("unlock", self._core.lock_release(lock, token), None)
-
-    def _lock_holder(self, lock):
-        """The lock's token, None if free (or, with fail_open, unknown)."""
-        return self._run("lock", self._core.lock_holder(lock), None)
-
-    def _lock_take_over(self, lock, holder, token, ms):
-        """True if ``token`` now holds the lock (with fail_open, a server error
-        says "compute it yourself")."""
-        return self._run("lock", self._core.lock_take_over(lock, holder, token, ms), True)
 
     # -- the connection ---------------------------------------------------
 

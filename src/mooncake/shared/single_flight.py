@@ -152,18 +152,59 @@ async def drive_async(flight, steps):
             error = exc
 
 
-class _Steps:
-    """What every shell's steps share: the names of one flight."""
+class LeaseLocks:
+    """The lock backend a SingleFlight is handed: the lease-lock commands of
+    ``core``, run by a shell's ``run(operation, plan, fallback)``. Fallbacks,
+    for fail_open with the server down, all say "compute it yourself"."""
 
-    def __init__(self, cache, lease_ms, key, compute, seconds):
-        core = cache._core
-        self.cache, self.key, self.compute_result, self.seconds = cache, key, compute, seconds
-        self.name = core.namespace.key(key)
-        self.lock = core.lock_name(self.name)
+    def __init__(self, run, core):
+        self._run, self._core = run, core
+
+    def acquire(self, lock, token, ms):
+        """None if taken (or it already held ``token``), else the holder's token."""
+        holder = self._run("lock", self._core.lock_acquire(lock, token, ms), None)
+        return None if holder == token else holder
+
+    def release(self, lock, token):
+        self._run("unlock", self._core.lock_release(lock, token), None)
+
+    def holder(self, lock):
+        """The lock's token, None if free (or unknown)."""
+        return self._run("lock", self._core.lock_holder(lock), None)
+
+    def take_over(self, lock, holder, token, ms):
+        """True if ``token`` now holds the lock."""
+        return self._run("lock", self._core.lock_take_over(lock, holder, token, ms), True)
+
+
+class AsyncLeaseLocks(LeaseLocks):
+    """LeaseLocks for an async shell: ``run`` is a coroutine function."""
+
+    async def acquire(self, lock, token, ms):
+        holder = await self._run("lock", self._core.lock_acquire(lock, token, ms), None)
+        return None if holder == token else holder
+
+    async def release(self, lock, token):
+        await self._run("unlock", self._core.lock_release(lock, token), None)
+
+    async def holder(self, lock):
+        return await self._run("lock", self._core.lock_holder(lock), None)
+
+    async def take_over(self, lock, holder, token, ms):
+        return await self._run("lock", self._core.lock_take_over(lock, holder, token, ms), True)
+
+
+class _Steps:
+    """What every shell's steps share: one flight's names and collaborators."""
+
+    def __init__(self, flight, key, compute, seconds):
+        self.cache, self.locks, self.waiters = flight.cache, flight.locks, flight.waiters
+        self.key, self.compute_result, self.seconds = key, compute, seconds
+        self.name = flight.core.namespace.key(key)
+        self.lock = flight.core.lock_name(self.name)
         self.watched = (self.lock, self.name)
         self.token = new_token()
-        self.lease_ms = lease_ms
-        self.waiters = cache._waiters
+        self.lease_ms = flight.lease_ms
 
 
 class LeaseSteps(_Steps):
@@ -177,7 +218,7 @@ class LeaseSteps(_Steps):
         self.waiters.remove(self.watched, self.event.set)
 
     def acquire(self):
-        return self.cache._lock_acquire(self.lock, self.token, self.lease_ms)
+        return self.locks.acquire(self.lock, self.token, self.lease_ms)
 
     def read(self):
         return self.cache.get(self.key, MISSING)
@@ -186,13 +227,13 @@ class LeaseSteps(_Steps):
         return self.event.is_set()
 
     def holder(self):
-        return self.cache._lock_holder(self.lock)
+        return self.locks.holder(self.lock)
 
     def wait(self, seconds):
         self.event.wait(seconds)
 
     def take_over(self, holder):
-        return self.cache._lock_take_over(self.lock, holder, self.token, self.lease_ms)
+        return self.locks.take_over(self.lock, holder, self.token, self.lease_ms)
 
     def compute(self):
         return self.compute_result()
@@ -201,7 +242,7 @@ class LeaseSteps(_Steps):
         self.cache.put(self.key, result, self.seconds)
 
     def release(self):
-        self.cache._lock_release(self.lock, self.token)
+        self.locks.release(self.lock, self.token)
 
 
 class AsyncLeaseSteps(_Steps):
@@ -224,7 +265,7 @@ class AsyncLeaseSteps(_Steps):
         self.waiters.remove(self.watched, self.wake)
 
     async def acquire(self):
-        return await self.cache._lock_acquire(self.lock, self.token, self.lease_ms)
+        return await self.locks.acquire(self.lock, self.token, self.lease_ms)
 
     async def read(self):
         return await self.cache.get(self.key, MISSING)
@@ -233,7 +274,7 @@ class AsyncLeaseSteps(_Steps):
         return self.event.is_set()
 
     async def holder(self):
-        return await self.cache._lock_holder(self.lock)
+        return await self.locks.holder(self.lock)
 
     async def wait(self, seconds):
         try:
@@ -242,7 +283,7 @@ class AsyncLeaseSteps(_Steps):
             pass
 
     async def take_over(self, holder):
-        return await self.cache._lock_take_over(self.lock, holder, self.token, self.lease_ms)
+        return await self.locks.take_over(self.lock, holder, self.token, self.lease_ms)
 
     async def compute(self):
         return await self.compute_result()
@@ -251,27 +292,29 @@ class AsyncLeaseSteps(_Steps):
         await self.cache.put(self.key, result, self.seconds)
 
     async def release(self):
-        await self.cache._lock_release(self.lock, self.token)
+        await self.locks.release(self.lock, self.token)
 
 
 class SingleFlight:
-    """Runs a memoized function in one process at a time per result key."""
+    """Runs a memoized function in one process at a time per result key.
 
-    def __init__(self, cache, lease):
-        self._cache = cache
-        self._lease = lease
-        self._lease_ms = max(1, int(lease * 1000))
+    ``cache``: the shell (its public get and put read and store results);
+    ``core``: its SharedCore (names of results and locks); ``locks``: a
+    LeaseLocks; ``waiters``: the Waiters its near cache wakes."""
+
+    def __init__(self, cache, core, locks, waiters, lease):
+        self.cache, self.core, self.locks, self.waiters = cache, core, locks, waiters
+        self.lease = lease
+        self.lease_ms = max(1, int(lease * 1000))
 
     def run(self, key, compute, seconds):
         """The result for memo ``key``: computed here (and stored for ``seconds``)
         if this process wins the lock, else read once the holder stored it."""
-        steps = LeaseSteps(self._cache, self._lease_ms, key, compute, seconds)
-        return drive(lease_flight(self._lease), steps)
+        return drive(lease_flight(self.lease), LeaseSteps(self, key, compute, seconds))
 
 
 class AsyncSingleFlight(SingleFlight):
     """SingleFlight for coroutine functions on an AsyncSharedMooncake."""
 
     async def run(self, key, compute, seconds):
-        steps = AsyncLeaseSteps(self._cache, self._lease_ms, key, compute, seconds)
-        return await drive_async(lease_flight(self._lease), steps)
+        return await drive_async(lease_flight(self.lease), AsyncLeaseSteps(self, key, compute, seconds))
