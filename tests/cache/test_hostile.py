@@ -130,6 +130,12 @@ class HostileKey:
         if action == "no_truth":
             return NoTruth()
         if action == "not_implemented":
+            # On every call, not just the first: Python then falls back to identity,
+            # so the key's equality stays one answer. An answer that changed between
+            # calls would make the outcome hang on how often a lookup compares, and
+            # the engine's probe may meet a record twice where the twin's bucket
+            # meets it once.
+            self.action = action
             return NotImplemented
         if action == "delete_self":
             self.world.fired.append(action)
