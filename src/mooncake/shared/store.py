@@ -359,43 +359,28 @@ def scan_page(node, cursor, pattern):
     return cursor, names
 
 
-def scan(pattern, keep=None):
+def _walk(pattern, keep=None, command=None):
     """Every key matching ``pattern`` on every master node (and, if given, for
-    which ``keep(name)`` is true: a glob cannot say everything), in pages: a
-    plan returning a list of the names of the whole namespace."""
-    found = []
-    for node in (yield from primaries()):
-        cursor = 0
-        while True:
-            cursor, names = yield from scan_page(node, cursor, pattern)
-            found.extend(names if keep is None else filter(keep, names))
-            if not cursor:
-                break
-    return found
-
-
-def count(pattern, keep=None):
+    which ``keep(name)`` is true: a glob cannot say everything), a page at a
+    time: with ``command(names)``, each page's command is sent and the plan
+    returns the sum of the replies; without, the number of keys."""
     total = 0
-    for node in (yield from primaries()):
-        cursor = 0
-        while True:
-            cursor, names = yield from scan_page(node, cursor, pattern)
-            total += len(names) if keep is None else sum(1 for _ in filter(keep, names))
-            if not cursor:
-                break
-    return total
-
-
-def unlink_matching(pattern, keep=None):
-    """UNLINK every key ``scan`` finds, a page at a time; the count removed."""
-    removed = 0
     for node in (yield from primaries()):
         cursor = 0
         while True:
             cursor, names = yield from scan_page(node, cursor, pattern)
             batch = list(names if keep is None else filter(keep, names))
             if batch:
-                removed += yield lambda client, batch=batch: client.unlink(*batch)
+                total += len(batch) if command is None else (yield command(batch))
             if not cursor:
                 break
-    return removed
+    return total
+
+
+def count(pattern, keep=None):
+    return (yield from _walk(pattern, keep))
+
+
+def unlink_matching(pattern, keep=None):
+    """UNLINK every key ``_walk`` finds, a page at a time; the count removed."""
+    return (yield from _walk(pattern, keep, lambda batch: lambda client: client.unlink(*batch)))
