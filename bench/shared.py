@@ -20,7 +20,6 @@ the full mode also takes thread CPU time, the part SharedMooncake's own code
 adds to (the server's time and the wait are the same for both peers).
 """
 
-import json
 import os
 import pickle
 import time
@@ -176,18 +175,5 @@ def chart(shared, path):
 
 def write(data, out_dir):
     """``shared.md``, ``shared.json`` and ``shared.png`` next to the main report."""
-    shared = data["shared"]
-    os.makedirs(out_dir, exist_ok=True)
-    m = data["machine"]
-    load = ", ".join(f"{x:.2f}" for x in m.get("load_average") or [])
-    load_end = ", ".join(f"{x:.2f}" for x in m.get("load_average_end") or [])
-    text = "\n".join([f"Command: `{data['config']['command']}` · {m['date']} · {m['cpu_model']}, "
-                      f"{m['cpu_count']} cores · load average at start {load}, at the end {load_end}", ""]
-                     + markdown(shared))
-    with open(os.path.join(out_dir, "shared.md"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(out_dir, "shared.json"), "w") as f:
-        json.dump({"command": data["config"]["command"], "machine": data["machine"], "shared": shared},
-                  f, indent=1)
-        f.write("\n")
-    chart(shared, os.path.join(out_dir, "shared.png"))
+    harness.write_results(data, out_dir, "shared", markdown(data["shared"]))
+    chart(data["shared"], os.path.join(out_dir, "shared.png"))
