@@ -127,7 +127,9 @@ class FrequencySketch:
     """
 
     def __init__(self, capacity, width_per_entry=3.25, door_bits_per_entry=0,
-                 sample_per_entry=10):
+                 sample_per_entry=10, conservative=True, resample=None):
+        self.conservative = conservative
+        self.resample = resample     # called at each halving: the next period, in increments
         self.width = max(16, int(capacity * width_per_entry))
         self.rows = [[0] * self.width for _ in range(4)]
         self.door_bits = max(64, int(capacity * door_bits_per_entry)) if door_bits_per_entry else 0
@@ -153,6 +155,18 @@ class FrequencySketch:
                 return
         h1, h2, w = h & MASK32, (h >> 32) | 1, self.width
         r0, r1, r2, r3 = self.rows
+        if self.conservative:
+            slots = (h1 * w >> 32, ((h1 + h2) & MASK32) * w >> 32,
+                     ((h1 + 2 * h2) & MASK32) * w >> 32, ((h1 + 3 * h2) & MASK32) * w >> 32)
+            low = min(r0[slots[0]], r1[slots[1]], r2[slots[2]], r3[slots[3]])
+            if low < 15:
+                for row, i in zip(self.rows, slots):
+                    if row[i] == low:
+                        row[i] = low + 1
+            self.additions += 1
+            if self.additions >= self.sample:
+                self._reset()
+            return
         i = h1 * w >> 32
         if r0[i] < 15:
             r0[i] += 1
@@ -171,6 +185,8 @@ class FrequencySketch:
 
     def _reset(self):
         self.additions = 0
+        if self.resample is not None:
+            self.sample = self.resample()
         self.rows = [[c >> 1 for c in row] for row in self.rows]
         if self.door is not None:
             self.door = bytearray(self.door_bits)
@@ -231,37 +247,44 @@ class WTinyLfuSieve:
 
     Records ``[0, boundary)`` form the main region, a SIEVE queue with its own
     hand; records from ``boundary`` on are the window, the newest keys in FIFO
-    order. Every request increments the sketch.
+    order. Every request increments the sketch (conservatively: only the
+    key's smallest counters).
 
     * Hit: set the visited bit (window or main).
-    * Miss: adapt the window size (below), then append the key to the window:
-      it is always stored. If the cache is now over capacity, the window's
-      oldest record (the *candidate*) leaves the window: while main is below
-      its share the candidate just joins it (the boundary moves past it);
-      otherwise SIEVE's hand picks main's *victim* and the sketch decides: the
-      candidate replaces the victim if its estimated frequency is higher
-      (main's newest end is the boundary, so joining main moves no record),
-      else the candidate is evicted. When the window is within its share but
-      main is over its own (the window just grew), main's victim goes.
+    * Miss: count the key's vote on the window's size (below), then append
+      the key to the window: it is always stored. If the cache is now over
+      capacity, the window's oldest record (the *candidate*) leaves the
+      window: while main is below its share the candidate just joins it (the
+      boundary moves past it); otherwise SIEVE's hand picks main's *victim*
+      and the sketch decides: the candidate replaces the victim if its
+      estimated frequency is higher, or equal and the candidate was hit in
+      the window (main's newest end is the boundary, so joining main moves no
+      record), else the candidate is evicted. When the window is within its
+      share but main is over its own (the window just grew), main's victim
+      goes.
     * Window size: a miss on a key in ``rejected`` (candidates evicted
-      lately) means the filter turned away a key that came back soon: the
-      window grows by ``ghost_step * capacity``; a miss on a key in
-      ``evicted`` (main's victims lately) means main was too small: the window
-      shrinks by as much. Like ARC's target, between 1 and ``capacity - 1``.
-      Each ghost remembers about ``ghost * capacity`` keys: short enough that
-      a loop's keys (back after more than 0.2×C misses) are not recognised.
-    * ``evidence_divisor`` (a study variant of round 2, see POLICY.md,
-      "Held-out families"; off by default): each such miss is only a vote,
-      and the votes are weighed every ``capacity // evidence_divisor``
-      misses (at least 2): with ``r`` votes to grow and ``e`` to shrink, the
-      window moves by ``(r - e)`` steps if ``(r - e)**2 > r + e`` (the net
-      vote beats its noise), else stays.
+      lately) is a vote to grow the window (the filter turned away a key that
+      came back soon); a miss on a key in ``evicted`` (main's victims lately)
+      a vote to shrink it. Every ``capacity // vote_divisor`` misses (at least
+      2) the votes are weighed: with ``r`` to grow and ``e`` to shrink, the
+      window moves by ``r - e`` steps of ``ghost_step * capacity``, at most
+      ``max_steps``, if the net vote beats its noise, ``(r - e)**2 > noise *
+      (r + e)``; it stays between 1 and ``capacity - 1``. Each ghost
+      remembers about ``ghost * capacity`` keys: short enough that a loop's
+      keys (back after more than 0.2×C misses) are not recognised.
+      ``vote_divisor=None`` is round 1's rule: every vote moves the window by
+      one step at once (a random walk when both ghosts are hit alike).
+    * The sketch halves its counters every ``10 * capacity`` increments while
+      the window is small, and faster as it grows, down to every
+      ``1.5 * capacity`` once it holds a quarter of the cache (a large window
+      means recency wins: old counts are stale). ``fast_halving=False``
+      keeps the period at ``sample_per_entry * capacity``.
     """
 
     name = "W-TinyLFU-SIEVE"
 
-    def __init__(self, capacity, window=0.01, ghost=0.1, ghost_step=0.002, evidence_divisor=None,
-                 **sketch):
+    def __init__(self, capacity, window=0.01, ghost=0.1, ghost_step=0.002, vote_divisor=20,
+                 max_steps=8, noise=2, visited_wins_ties=True, fast_halving=True, **sketch):
         self.capacity = capacity
         self.keys = []               # records in insertion order; None marks a hole
         self.visited = []
@@ -272,31 +295,43 @@ class WTinyLfuSieve:
         self.n_window = 0
         self.window_max = max(1, round(capacity * window))
         self.sketch = FrequencySketch(capacity, **sketch)
+        if fast_halving:
+            self.sketch.resample = self.halving_period
+            self.sketch.sample = self.halving_period()
         self.increment = self.sketch.increment
         ghost_keys = max(2, int(ghost * capacity))
         self.rejected = Ghost(ghost_keys)
         self.evicted = Ghost(ghost_keys)
         self.ghost_step = max(1, int(ghost_step * capacity))
-        self.evidence_period = max(2, capacity // evidence_divisor) if evidence_divisor else None
+        self.vote_period = max(2, capacity // vote_divisor) if vote_divisor else None
+        self.max_steps, self.noise = max_steps, noise
+        self.visited_wins_ties = visited_wins_ties
         self.grow_votes = self.shrink_votes = self.new_keys = 0
 
     def nbytes(self):
         """Bytes the policy adds beyond the records' own visited bits."""
         return self.sketch.nbytes() + self.rejected.nbytes() + self.evicted.nbytes()
 
+    def halving_period(self):
+        """Increments between two halvings: ``10 * C`` shortened by ``34`` per
+        window record up to a quarter of the cache (``1.5 * C`` there)."""
+        c = self.capacity
+        return max(16, 10 * c - 34 * min(self.window_max, c // 4))
+
     def access(self, key):
-        self.increment(key)
         i = self.index.get(key)
         if i is not None:
+            self.increment(key)
             self.visited[i] = True
             return True
-        if self.evidence_period is None:
+        if self.vote_period is None:
             if key in self.rejected:
                 self.window_max = min(self.capacity - 1, self.window_max + self.ghost_step)
             elif key in self.evicted:
                 self.window_max = max(1, self.window_max - self.ghost_step)
         else:
             self._vote(key)
+        self.increment(key)
         if len(self.keys) >= 2 * self.capacity:
             self.hand, self.boundary = _compact(self, self.hand, self.boundary)
         self.index[key] = len(self.keys)
@@ -308,19 +343,20 @@ class WTinyLfuSieve:
         return False
 
     def _vote(self, key):
-        """Count the new key's vote on the window's size; every
-        ``evidence_period`` new keys, move the window by the net vote if it
-        beats its noise."""
+        """Count the new key's vote on the window's size; every ``vote_period``
+        new keys, move the window by the net vote (capped) if it beats its noise."""
         if key in self.rejected:
             self.grow_votes += 1
         elif key in self.evicted:
             self.shrink_votes += 1
         self.new_keys += 1
-        if self.new_keys >= self.evidence_period:
+        if self.new_keys >= self.vote_period:
             r, e = self.grow_votes, self.shrink_votes
-            if (r - e) * (r - e) > r + e:
+            net = r - e
+            if net * net > self.noise * (r + e):
+                net = max(-self.max_steps, min(self.max_steps, net))
                 self.window_max = max(1, min(self.capacity - 1,
-                                             self.window_max + (r - e) * self.ghost_step))
+                                             self.window_max + net * self.ghost_step))
             self.grow_votes = self.shrink_votes = self.new_keys = 0
 
     def _oldest_window(self):
@@ -346,7 +382,8 @@ class WTinyLfuSieve:
                 self._remove_candidate(c)
                 return
             v = self._sieve_victim()
-            if self.sketch.estimate(keys[c]) > self.sketch.estimate(keys[v]):
+            ec, ev = self.sketch.estimate(keys[c]), self.sketch.estimate(keys[v])
+            if ec > ev or (ec == ev and self.visited[c] and self.visited_wins_ties):
                 self._remove_main(v)
                 self.boundary = c + 1        # the candidate is now main's newest record
                 self.n_window -= 1

@@ -70,18 +70,41 @@ class ReferenceWTinyLfuSieve:
         self.window_step = max(1, maxsize * 2 // 1000)
         self.width = max(16, maxsize * 13 // 4)
         self.rows = [[0] * self.width for _ in range(4)]
-        self.additions, self.sample = 0, max(16, 10 * maxsize)
+        self.additions, self.sample = 0, self.halving_period()
         self.rejected = _Ghost(max(2, maxsize // 10))
         self.evicted = _Ghost(max(2, maxsize // 10))
+        self.vote_period = max(2, maxsize // 20)
+        self.new_keys = self.grow_votes = self.shrink_votes = 0
         self.evictions = []
 
+    def halving_period(self):
+        return max(16, 10 * self.maxsize - 34 * min(self.window_max, self.maxsize // 4))
+
     def increment(self, key):
-        for row, slot in zip(self.rows, _slots(key, self.width)):
-            row[slot] = min(15, row[slot] + 1)
+        counters = [(row, slot) for row, slot in zip(self.rows, _slots(key, self.width))]
+        low = min(row[slot] for row, slot in counters)
+        for row, slot in counters:
+            if row[slot] == low and low < 15:
+                row[slot] += 1
         self.additions += 1
         if self.additions >= self.sample:
             self.additions = 0
+            self.sample = self.halving_period()
             self.rows = [[c >> 1 for c in row] for row in self.rows]
+
+    def vote(self, key):
+        if key in self.rejected:
+            self.grow_votes += 1
+        elif key in self.evicted:
+            self.shrink_votes += 1
+        self.new_keys += 1
+        if self.new_keys == self.vote_period:
+            r, e = self.grow_votes, self.shrink_votes
+            self.new_keys = self.grow_votes = self.shrink_votes = 0
+            if (r - e) ** 2 > 2 * (r + e):
+                steps = max(-8, min(8, r - e))
+                self.window_max = max(1, min(self.maxsize - 1,
+                                             self.window_max + steps * self.window_step))
 
     def estimate(self, key):
         return min(row[slot] for row, slot in zip(self.rows, _slots(key, self.width)))
@@ -93,10 +116,7 @@ class ReferenceWTinyLfuSieve:
             self.visited[i] = True
             self.increment(key)
             return
-        if key in self.rejected:
-            self.window_max = min(self.maxsize - 1, self.window_max + self.window_step)
-        elif key in self.evicted:
-            self.window_max = max(1, self.window_max - self.window_step)
+        self.vote(key)
         self.increment(key)
         if self.n_main + self.n_window + 1 > self.maxsize:
             self.make_room()
@@ -128,7 +148,8 @@ class ReferenceWTinyLfuSieve:
         elif w > window_max:
             c = self.oldest_window()
             v = self.sieve_victim()
-            if self.estimate(self.keys[c]) > self.estimate(self.keys[v]):
+            ec, ev = self.estimate(self.keys[c]), self.estimate(self.keys[v])
+            if ec > ev or (ec == ev and self.visited[c]):
                 self.remove_main(v)
                 self.boundary = c + 1
                 self.n_window, self.n_main = self.n_window - 1, self.n_main + 1

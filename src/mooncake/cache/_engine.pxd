@@ -63,6 +63,10 @@ ctypedef struct Admission:
     Py_ssize_t maxsize
     Py_ssize_t window_max     # the window's share (clamped to 1 .. maxsize - 1 when used)
     Py_ssize_t window_step
+    Py_ssize_t vote_period    # new keys between two weighings of the votes
+    Py_ssize_t new_keys       # new keys since the last weighing
+    Py_ssize_t grow_votes     # of those, keys the filter turned away lately
+    Py_ssize_t shrink_votes   # and keys main evicted lately
     Py_ssize_t ghost_per_gen  # fingerprints a generation holds before it ages
     Py_ssize_t ghost_slots    # slots per generation's table (> ghost_per_gen)
     uint32_t *ghost_block     # the four tables, one allocation

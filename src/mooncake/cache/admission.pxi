@@ -4,6 +4,11 @@
 # slot and fingerprint comes from the key's hash, so the twins decide alike.
 # The structs, Admission and Ghost, are in _engine.pxd.
 
+cdef enum:
+    VOTE_DIVISOR = 20  # the votes on the window are weighed every maxsize // 20 new keys
+    MAX_STEPS = 8      # a weighing moves the window by at most this many steps
+    NOISE = 2          # a net vote moves it only if net**2 > NOISE x votes
+
 
 cdef Admission *admission_new(Py_ssize_t maxsize) except NULL:
     """The state for a cache of ``maxsize`` entries (1 .. MAX_SLOTS, checked
@@ -15,7 +20,7 @@ cdef Admission *admission_new(Py_ssize_t maxsize) except NULL:
     a.maxsize = maxsize
     a.width = max(<Py_ssize_t>16, maxsize * 13 // 4)
     a.row_words = (a.width + 15) // 16
-    a.sample = max(<Py_ssize_t>16, 10 * maxsize)
+    a.vote_period = max(<Py_ssize_t>2, maxsize // VOTE_DIVISOR)
     ghost_keys = max(<Py_ssize_t>2, maxsize // 10)
     a.ghost_per_gen = max(<Py_ssize_t>1, ghost_keys // 2)
     a.ghost_slots = a.ghost_per_gen * 3 // 2 + 1
@@ -49,29 +54,47 @@ cdef void admission_reset(Admission *a) noexcept nogil:
     # rint rounds half to even, as Python's round() in the reference model.
     a.window_max = max(<Py_ssize_t>1, <Py_ssize_t>rint(0.01 * <double>a.maxsize))
     a.window_step = max(<Py_ssize_t>1, a.maxsize * 2 // 1000)
+    a.sample = halving_period(a)
+    a.new_keys = a.grow_votes = a.shrink_votes = 0
+
+
+cdef inline Py_ssize_t halving_period(Admission *a) noexcept nogil:
+    """Increments between two halvings: 10 x maxsize while the window is
+    small, 34 fewer per window record up to a quarter of the cache (1.5 x
+    maxsize there): a large window means recency wins, so counts age faster.
+    maxsize <= MAX_SLOTS, so the product cannot overflow."""
+    return max(<Py_ssize_t>16, 10 * a.maxsize - 34 * min(a.window_max, a.maxsize // 4))
 
 
 cdef inline void sketch_increment(Admission *a, Py_hash_t key_hash) noexcept nogil:
-    """Add one to the key's four counters (saturating at 15); every
-    ``sample`` increments, halve them all (TinyLFU's reset)."""
+    """Add one to those of the key's four counters that hold its estimate, the
+    smallest (a conservative update; all saturate at 15); every ``sample``
+    increments, halve them all (TinyLFU's reset)."""
     cdef uint64_t h = <uint64_t>key_hash * SLOT_MIX
     cdef uint32_t slot_hash, step
     cdef uint64_t *row = a.sketch
-    cdef uint64_t *word
+    cdef uint64_t *words[4]
+    cdef unsigned int shifts[4]
+    cdef unsigned int counts[4]
+    cdef unsigned int low = 15
     cdef uint64_t slot
-    cdef unsigned int shift
     cdef int i
     h ^= h >> 32
     slot_hash = <uint32_t>h
     step = <uint32_t>(h >> 32) | 1
     for i in range(4):
         slot = (<uint64_t>slot_hash * <uint64_t>a.width) >> 32
-        word = &row[slot >> 4]
-        shift = <unsigned int>(slot & 15) << 2
-        if ((word[0] >> shift) & 15) != 15:
-            word[0] += <uint64_t>1 << shift
+        words[i] = &row[slot >> 4]
+        shifts[i] = <unsigned int>(slot & 15) << 2
+        counts[i] = <unsigned int>((words[i][0] >> shifts[i]) & 15)
+        if counts[i] < low:
+            low = counts[i]
         row += a.row_words
         slot_hash += step  # wraps mod 2**32, as the model's double hash
+    if low != 15:
+        for i in range(4):
+            if counts[i] == low:
+                words[i][0] += <uint64_t>1 << shifts[i]
     a.additions += 1
     if a.additions >= a.sample:
         sketch_halve(a)
@@ -96,6 +119,7 @@ cdef inline void sketch_prefetch(Admission *a, Py_hash_t key_hash) noexcept nogi
 cdef void sketch_halve(Admission *a) noexcept nogil:
     cdef Py_ssize_t i
     a.additions = 0
+    a.sample = halving_period(a)
     for i in range(4 * a.row_words):
         a.sketch[i] = (a.sketch[i] >> 1) & HALF_MASK
 
@@ -165,11 +189,23 @@ cdef void ghost_add(Admission *a, Ghost *g, uint32_t f) noexcept nogil:
 
 
 cdef void adapt_window(Admission *a, Py_hash_t key_hash) noexcept nogil:
-    """A new key arrives: grow the window if the filter turned it away lately,
-    shrink it if main evicted it lately (ARC's rule for W-TinyLFU's window)."""
+    """A new key arrives: it votes to grow the window if the filter turned it
+    away lately, to shrink it if main evicted it lately. Every vote_period new
+    keys the votes are weighed: the window moves by the net vote, at most
+    MAX_STEPS steps, if it beats its noise (net**2 > NOISE x votes); else it
+    stays (a vote at a time made the window a random walk)."""
     cdef uint32_t f = fingerprint(key_hash)
+    cdef int64_t net, votes
     if ghost_has(a, &a.rejected, f):
-        a.window_max = min(a.maxsize - 1, a.window_max + a.window_step)
+        a.grow_votes += 1
     elif ghost_has(a, &a.evicted, f):
-        a.window_max = max(<Py_ssize_t>1, a.window_max - a.window_step)
-
+        a.shrink_votes += 1
+    a.new_keys += 1
+    if a.new_keys < a.vote_period:
+        return
+    net = a.grow_votes - a.shrink_votes
+    votes = a.grow_votes + a.shrink_votes
+    a.new_keys = a.grow_votes = a.shrink_votes = 0
+    if net * net > NOISE * votes:  # |net| <= vote_period < 2**26: no overflow
+        net = max(<int64_t>-MAX_STEPS, min(<int64_t>MAX_STEPS, net))
+        a.window_max = max(<Py_ssize_t>1, min(a.maxsize - 1, a.window_max + <Py_ssize_t>net * a.window_step))

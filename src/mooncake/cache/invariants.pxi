@@ -126,6 +126,13 @@ cdef int check_invariants(SimpleMooncake self) except -1:
                                    or self.admission.evicted.young_len >= self.admission.ghost_per_gen
                                    or self.admission.additions >= self.admission.sample):
         _broken("a ghost generation ages once full, and the sketch halves once sampled")
+    if self.admission != NULL and not (
+            0 <= self.admission.new_keys < self.admission.vote_period
+            and self.admission.grow_votes >= 0 and self.admission.shrink_votes >= 0
+            and self.admission.grow_votes + self.admission.shrink_votes <= self.admission.new_keys
+            and 16 <= self.admission.sample <= max(<Py_ssize_t>16, 10 * self.admission.maxsize)
+            and 1 <= self.admission.window_max <= max(<Py_ssize_t>1, self.admission.maxsize - 1)):
+        _broken("the votes are weighed every vote_period new keys; sample and window in range")
     # After a rebuild the hand may stand just past the last record (the
     # sweep then wraps to the oldest); otherwise a removal moves it off a hole.
     if not (self.hand == 0 or self.hand == self.nentries

@@ -75,7 +75,8 @@ cdef void evict_tinylfu(SimpleMooncake self, Graveyard *grave) noexcept:
     """One removal for a new key (bench/POLICY.md, make_room): the window's
     overflow joins main while main has room; then the window's oldest
     record (the candidate) displaces main's SIEVE victim if the sketch
-    says it is more frequent, else is evicted itself; or, with the window
+    says it is more frequent (or as frequent, and it was hit in the window),
+    else is evicted itself; or, with the window
     within its share, main gives up its victim. Moving the boundary moves
     no record. The graveyard has room for one removal."""
     cdef Admission *a = self.admission
@@ -83,6 +84,7 @@ cdef void evict_tinylfu(SimpleMooncake self, Graveyard *grave) noexcept:
     cdef Py_ssize_t main_max = self.maxsize_ - window_max
     cdef Py_ssize_t w = self.n_window + 1  # the incoming key counts as a window record
     cdef Py_ssize_t c, v
+    cdef unsigned int ec, ev
     while w > window_max and self.n_main < main_max:
         self.boundary = oldest_window(self) + 1
         self.n_window -= 1
@@ -93,7 +95,10 @@ cdef void evict_tinylfu(SimpleMooncake self, Graveyard *grave) noexcept:
     elif w > window_max:
         c = oldest_window(self)
         v = sieve_victim(self, -1, self.boundary)
-        if sketch_estimate(a, self.entries[c].hash) > sketch_estimate(a, self.entries[v].hash):
+        ec = sketch_estimate(a, self.entries[c].hash)
+        ev = sketch_estimate(a, self.entries[v].hash)
+        # Ties go to a candidate hit while in the window, else to the old record.
+        if ec > ev or (ec == ev and self.entries[c].hits_visited & VISITED):
             ghost_add(a, &a.evicted, fingerprint(self.entries[v].hash))
             remove_record(self, v, grave, REASON_EVICTED)
             mc_counter_add(&self.evictions, 1)

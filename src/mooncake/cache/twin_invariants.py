@@ -131,6 +131,15 @@ def _check_policy_state(cache):
            "admission: a sketch counter above 15")
     _check(0 <= state.additions < state.sample,
            f"admission: {state.additions} additions since the last halving, sample {state.sample}")
+    _check(16 <= state.sample <= max(16, 10 * state.maxsize),
+           f"admission: halving period {state.sample} outside 16 .. 10 x maxsize")
+    _check(1 <= state.window_max <= max(1, state.maxsize - 1),
+           f"admission: window_max {state.window_max} outside 1 .. maxsize - 1")
+    _check(0 <= state.new_keys < state.vote_period
+           and min(state.grow_votes, state.shrink_votes) >= 0
+           and state.grow_votes + state.shrink_votes <= state.new_keys,
+           f"admission: {state.grow_votes} + {state.shrink_votes} votes over "
+           f"{state.new_keys} new keys (weighed every {state.vote_period})")
     for name, ghost in (("rejected", state.rejected), ("evicted", state.evicted)):
         _check(len(ghost.young) < ghost.per_generation and len(ghost.old) <= ghost.per_generation,
                f"admission: {name} ghost over its generation size {ghost.per_generation}")
