@@ -274,6 +274,9 @@ def chart(data, path):
 
 README_START = "<!-- headline: written by python -m bench from bench/results; do not edit -->"
 README_END = "<!-- end of headline -->"
+README_HITRATIO_START = ("<!-- hit ratio: written by python -m bench from bench/results; "
+                         "do not edit -->")
+README_HITRATIO_END = "<!-- end of hit ratio -->"
 #: (row label, workload kind, operation) of the README's headline table.
 HEADLINE_ROWS = (("get hit, str keys", "str", "get hit"), ("put overwrite, str keys", "str", "put overwrite"),
                  ("get hit, bounded cache", "str", "bounded get hit"))
@@ -330,8 +333,9 @@ def headline(latest, hitratio=None, async_tier=None):
 
 
 def update_readme(results_dir, readme):
-    """Rewrite the headline block of ``readme`` from the results in ``results_dir``;
-    False (and nothing written) if the README has no such block."""
+    """Rewrite the headline block (and the hit-ratio block, if there is one) of
+    ``readme`` from the results in ``results_dir``; False (and nothing
+    written) if the README has no headline block."""
     with open(os.path.join(results_dir, "latest.json")) as f:
         latest = json.load(f)
     hitratio = None
@@ -346,10 +350,20 @@ def update_readme(results_dir, readme):
         text = f.read()
     if README_START not in text or README_END not in text:
         return False
-    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    text = _replace_block(text, README_START, README_END, headline(latest, hitratio, async_tier))
+    if hitratio and README_HITRATIO_START in text and README_HITRATIO_END in text:
+        from . import hitratio as hitratio_tables
+
+        text = _replace_block(text, README_HITRATIO_START, README_HITRATIO_END,
+                              hitratio_tables.readme_section(hitratio))
     with open(readme, "w") as f:
-        f.write(text[:start] + "\n" + headline(latest, hitratio, async_tier) + "\n" + text[end:])
+        f.write(text)
     return True
+
+
+def _replace_block(text, start_mark, end_mark, body):
+    start, end = text.index(start_mark) + len(start_mark), text.index(end_mark)
+    return text[:start] + "\n" + body + "\n" + text[end:]
 
 
 def render(out_dir):
