@@ -17,6 +17,7 @@ from mooncake.shared import SharedCacheError
 from mooncake.shared.local_server import LocalValkey
 
 from . import django_setup  # noqa: F401 (configures Django)
+from .threads import run_in_threads
 
 
 def local(location=None, **options):
@@ -128,15 +129,11 @@ def test_incr_is_atomic_across_threads():
     cache = local()
     cache.set("n", 0, timeout=None)
 
-    def work():
+    def work(_):
         for _ in range(500):
             cache.incr("n")
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work, 8)
     assert cache.get("n") == 4000
 
 
@@ -149,31 +146,34 @@ def test_add_is_atomic_across_threads():
         barrier.wait()
         won.append(cache.add("k", i))
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work, 8)
     assert won.count(True) == 1
+
+
+async def _exercise_async_methods(cache):
+    """Every ``a*`` method once, each answer checked; leaves "y" = 2 and "z" at version 2."""
+    assert await cache.aadd("a", 1) is True
+    assert await cache.aadd("a", 2) is False
+    await cache.aset("b", [1])
+    assert await cache.aget_many(["a", "b", "c"]) == {"a": 1, "b": [1]}
+    assert await cache.aincr("a", 4) == 5
+    assert await cache.adecr("a") == 4
+    with pytest.raises(ValueError):
+        await cache.aincr("absent")
+    assert await cache.ahas_key("a")
+    assert await cache.atouch("a", None)
+    assert await cache.adelete("a")
+    await cache.aset_many({"x": 1, "y": 2})
+    await cache.adelete_many(["x"])
+    assert await cache.aget_or_set("z", 9) == 9
+    assert await cache.aincr_version("z") == 2
 
 
 def test_async_methods_answer_as_the_sync_ones():
     cache = local()
 
     async def scenario():
-        assert await cache.aadd("a", 1) is True
-        assert await cache.aadd("a", 2) is False
-        await cache.aset("b", [1])
-        assert await cache.aget_many(["a", "b", "c"]) == {"a": 1, "b": [1]}
-        assert await cache.aincr("a", 4) == 5
-        assert await cache.adecr("a") == 4
-        assert await cache.ahas_key("a")
-        assert await cache.atouch("a", None)
-        assert await cache.adelete("a")
-        await cache.aset_many({"x": 1, "y": 2})
-        await cache.adelete_many(["x"])
-        assert await cache.aget_or_set("z", 9) == 9
-        assert await cache.aincr_version("z") == 2
+        await _exercise_async_methods(cache)
         await cache.aclear()
         return await cache.aget("y", "gone")
 
@@ -302,21 +302,7 @@ def test_shared_async_methods_answer_as_the_sync_ones_on_any_loop(make_shared):
     cache = make_shared(near=100)
 
     async def scenario():
-        assert await cache.aadd("a", 1) is True
-        assert await cache.aadd("a", 2) is False
-        await cache.aset("b", [1])
-        assert await cache.aget_many(["a", "b", "c"]) == {"a": 1, "b": [1]}
-        assert await cache.aincr("a", 4) == 5
-        assert await cache.adecr("a") == 4
-        with pytest.raises(ValueError):
-            await cache.aincr("absent")
-        assert await cache.ahas_key("a")
-        assert await cache.atouch("a", None)
-        assert await cache.adelete("a")
-        await cache.aset_many({"x": 1, "y": 2})
-        await cache.adelete_many(["x"])
-        assert await cache.aget_or_set("z", 9) == 9
-        assert await cache.aincr_version("z") == 2
+        await _exercise_async_methods(cache)
         return await cache.aget("y", "gone")
 
     assert asyncio.run(scenario()) == 2

@@ -5,7 +5,6 @@ atomic inc, value isolation, serializer errors, and a lost server."""
 import datetime
 import math
 import pickle
-import threading
 
 import flask
 import pytest
@@ -16,6 +15,7 @@ from mooncake.shared import SharedCacheError
 from mooncake.shared.local_server import LocalValkey
 
 from . import servers
+from .threads import run_in_threads
 
 
 class Unpicklable:
@@ -123,15 +123,11 @@ def test_inc_starts_an_absent_key_at_delta_with_the_default_timeout(clock):
 def test_inc_is_atomic_across_threads():
     cache = MooncakeCache()
 
-    def work():
+    def work(_):
         for _ in range(500):
             cache.inc("n")
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work, 8)
     assert cache.get("n") == 4000
 
 
@@ -142,15 +138,11 @@ def test_shared_inc_starts_an_absent_key_at_delta(shared):
 
 
 def test_shared_inc_is_atomic_across_threads(shared):
-    def work():
+    def work(_):
         for _ in range(100):
             shared.inc("n")
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(work, 4)
     assert shared.get("n") == 400
 
 
